@@ -1,0 +1,72 @@
+// Regenerates protocol/messages/ from Kafka's JSON message schemas.
+//   node protocol/generator/main.ts            write the files
+//   node protocol/generator/main.ts --check    exit 1 if the checked-in files drifted
+// Options: --schemas DIR (default $SAMSA_KAFKA_MESSAGES, else ../shared/kafka-messages
+// next to the repo), --out DIR (default protocol/messages).
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { GENERATED_MARK } from './emit-index.ts'
+import { generateAll } from './generate.ts'
+
+const repoRoot = resolve(import.meta.dirname, '../..')
+
+const { values } = parseArgs({
+  options: {
+    check: { type: 'boolean', default: false },
+    out: { type: 'string' },
+    schemas: { type: 'string' },
+  },
+})
+
+const schemaDir = resolve(values.schemas ?? process.env.SAMSA_KAFKA_MESSAGES ?? join(repoRoot, '../shared/kafka-messages'))
+const outDir = resolve(values.out ?? join(repoRoot, 'protocol/messages'))
+
+if (!existsSync(schemaDir)) {
+  console.error(`schema directory not found: ${schemaDir} (set SAMSA_KAFKA_MESSAGES or --schemas)`)
+  process.exit(2)
+}
+
+const files = generateAll(schemaDir)
+
+// Generated files on disk that the schemas no longer produce.
+function staleFiles(): string[] {
+  if (!existsSync(outDir)) return []
+  return readdirSync(outDir)
+    .filter((f) => f.endsWith('.ts') && !files.has(f))
+    .filter((f) => readFileSync(join(outDir, f), 'utf8').startsWith(GENERATED_MARK))
+}
+
+function read(path: string): string | null {
+  return existsSync(path) ? readFileSync(path, 'utf8') : null
+}
+
+if (values.check) {
+  const drift: string[] = []
+  for (const [name, text] of files) {
+    const onDisk = read(join(outDir, name))
+    if (onDisk === null) drift.push(`${name} (missing)`)
+    else if (onDisk !== text) drift.push(`${name} (differs)`)
+  }
+  for (const name of staleFiles()) drift.push(`${name} (stale: no schema produces it)`)
+  if (drift.length > 0) {
+    console.error(`generated protocol code is out of date in ${outDir}:`)
+    for (const d of drift) console.error(`  ${d}`)
+    console.error('run `npm run codegen` to regenerate (never edit generated files by hand)')
+    process.exit(1)
+  }
+  console.log(`${files.size} generated files in ${outDir} are up to date`)
+} else {
+  mkdirSync(outDir, { recursive: true })
+  let written = 0
+  for (const [name, text] of files) {
+    const path = join(outDir, name)
+    if (read(path) !== text) {
+      writeFileSync(path, text)
+      written++
+    }
+  }
+  const stale = staleFiles()
+  for (const name of stale) rmSync(join(outDir, name))
+  console.log(`${files.size} files generated in ${outDir} (${written} written, ${stale.length} removed)`)
+}

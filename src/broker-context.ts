@@ -1,0 +1,107 @@
+// Everything a request handler may touch, in one place: options, identity, the topic
+// catalogue, the partition bounds cache and the shards. Topic creation and deletion live
+// here because both the admin APIs and Metadata auto-creation use them.
+
+import type { Logger } from './logger.ts'
+import type { BrokerOptions } from './config/broker-options.ts'
+import type { TopicRegistry, TopicInfo } from './topics/topic-registry.ts'
+import type { PartitionCache } from './topics/partition-cache.ts'
+import type { ShardPool } from './workers/shard-pool.ts'
+import type { ApiHandler } from './handlers/api-handler.ts'
+import { topicNameProblem } from './topics/topic-name.ts'
+import { ErrorCode } from '../protocol/error-codes.ts'
+
+export interface TopicOutcome {
+  error: number
+  message: string | null
+  topic?: TopicInfo
+}
+
+// Kafka caps partitions per topic only by cluster limits; a single node opening a log
+// per partition needs a sane ceiling so a typo cannot create a million directories.
+export const MAX_PARTITIONS_PER_TOPIC = 10_000
+
+export class BrokerContext {
+  readonly options: BrokerOptions
+  readonly logger: Logger
+  readonly clusterId: string
+  readonly topics: TopicRegistry
+  readonly partitions: PartitionCache
+  readonly shards: ShardPool
+  readonly handlers = new Map<number, ApiHandler>()
+  advertisedHost: string
+  advertisedPort: number
+
+  constructor(args: { options: BrokerOptions; logger: Logger; clusterId: string; topics: TopicRegistry; partitions: PartitionCache; shards: ShardPool }) {
+    this.options = args.options
+    this.logger = args.logger
+    this.clusterId = args.clusterId
+    this.topics = args.topics
+    this.partitions = args.partitions
+    this.shards = args.shards
+    this.advertisedHost = args.options.advertisedHost
+    this.advertisedPort = args.options.advertisedPort
+  }
+
+  get nodeId(): number {
+    return this.options.nodeId
+  }
+
+  /** Checks a create request without changing anything (CreateTopics validate_only uses it alone). */
+  checkNewTopic(name: string, partitions: number, replicationFactor: number, configs: Record<string, string>): TopicOutcome {
+    const problem = topicNameProblem(name)
+    if (problem !== null) return { error: ErrorCode.INVALID_TOPIC_EXCEPTION, message: problem }
+    if (this.topics.get(name) !== undefined) return { error: ErrorCode.TOPIC_ALREADY_EXISTS, message: `Topic '${name}' already exists.` }
+    const other = this.topics.collidesWith(name)
+    if (other !== undefined) return { error: ErrorCode.INVALID_TOPIC_EXCEPTION, message: `Topic '${name}' collides with existing topic: ${other}` }
+    if (!Number.isInteger(partitions) || partitions < 1) return { error: ErrorCode.INVALID_PARTITIONS, message: 'Number of partitions must be larger than 0.' }
+    if (partitions > MAX_PARTITIONS_PER_TOPIC) return { error: ErrorCode.INVALID_PARTITIONS, message: `Number of partitions must not exceed ${MAX_PARTITIONS_PER_TOPIC}.` }
+    if (replicationFactor !== 1 && !this.options.clampReplicationFactor) {
+      return {
+        error: ErrorCode.INVALID_REPLICATION_FACTOR,
+        message: `Replication factor: ${replicationFactor} larger than available brokers: 1 (start with --clamp-replication-factor to accept and clamp it).`,
+      }
+    }
+    const resolved = this.topics.resolveConfig(configs)
+    if ('error' in resolved) return { error: resolved.error, message: resolved.message }
+    return { error: ErrorCode.NONE, message: null }
+  }
+
+  /** Creates a topic and opens its partitions on their shards (so disk errors surface now). */
+  async createTopic(name: string, partitions: number, replicationFactor: number, configs: Record<string, string>): Promise<TopicOutcome> {
+    const check = this.checkNewTopic(name, partitions, replicationFactor, configs)
+    if (check.error !== ErrorCode.NONE) return check
+    const topic = this.topics.create(name, partitions, configs)
+    this.logger.info({ topic: name, partitions, configs }, 'created topic')
+    await this.openPartitions(topic, true, new Map())
+    return { error: ErrorCode.NONE, message: null, topic }
+  }
+
+  async openPartitions(topic: TopicInfo, clean: boolean, recoveryPoints: Map<string, number>): Promise<void> {
+    const opens: Promise<unknown>[] = []
+    for (let p = 0; p < topic.partitions; p++) {
+      const recoveryPoint = recoveryPoints.get(`${topic.name}\u0000${p}`) ?? 0
+      opens.push(
+        this.shards.submit(this.shards.shardOf(topic.name, p), { op: 'open', topic: topic.name, partition: p, config: topic.logConfig, clean, recoveryPoint }).then(({ result }) => {
+          if (result.error !== 0) throw new Error(`Cannot open partition ${topic.name}-${p}: ${result.message ?? result.error}`)
+          this.partitions.update(topic.name, p, result.logStartOffset, result.highWatermark)
+        }),
+      )
+    }
+    await Promise.all(opens)
+  }
+
+  async deleteTopic(name: string): Promise<TopicOutcome> {
+    if (!this.options.deleteTopicEnable) return { error: ErrorCode.TOPIC_DELETION_DISABLED, message: 'Topic deletion is disabled (delete.topic.enable=false).' }
+    const topic = this.topics.delete(name)
+    if (topic === undefined) return { error: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, message: 'This server does not host this topic-partition.' }
+    this.partitions.dropTopic(name, topic.partitions)
+    const deletes: Promise<unknown>[] = []
+    for (let p = 0; p < topic.partitions; p++) {
+      deletes.push(this.shards.submit(this.shards.shardOf(name, p), { op: 'delete', topic: name, partition: p }))
+    }
+    await Promise.all(deletes)
+    this.logger.info({ topic: name }, 'deleted topic')
+    return { error: ErrorCode.NONE, message: null, topic }
+  }
+}

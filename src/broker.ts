@@ -1,0 +1,157 @@
+// startBroker: the one way a broker comes to life, used by the CLI, the Docker image and
+// tests alike. Start-up order matters for crash safety: the clean-shutdown marker is
+// read before any partition opens (it decides whether logs are scanned and truncated)
+// and removed only after every partition is open, so a crash during start-up still
+// leads to recovery next time. Shutdown runs the other way round and writes the marker
+// last, after every log is flushed.
+
+import { join } from 'node:path'
+import { NodeFileIO } from '../storage/file-io.ts'
+import { readCheckpointFile, writeCheckpointFile } from '../storage/checkpoint-file.ts'
+import { cleanShutdownMarkerExists, removeCleanShutdownMarker, writeCleanShutdownMarker } from '../storage/clean-shutdown.ts'
+import { resolveBrokerOptions, type BrokerOptions } from './config/broker-options.ts'
+import { createLogger, type Logger } from './logger.ts'
+import { BrokerContext } from './broker-context.ts'
+import { TopicRegistry, newTopicId } from './topics/topic-registry.ts'
+import { PartitionCache } from './topics/partition-cache.ts'
+import { ShardPool } from './workers/shard-pool.ts'
+import { KafkaServer } from './server/kafka-server.ts'
+import { handlers } from './handlers/registry.ts'
+import { lockDataDir, readOrCreateMetaProperties } from './data-dir.ts'
+import type { RecoveryPoint } from './workers/shard-protocol.ts'
+
+export interface RunningBroker {
+  host: string
+  port: number
+  advertisedHost: string
+  advertisedPort: number
+  dataDir: string | null
+  nodeId: number
+  clusterId: string
+  options: BrokerOptions
+  logger: Logger
+  close(): Promise<void>
+}
+
+export interface StartExtras {
+  logger?: Logger
+}
+
+const RECOVERY_POINT_FILE = 'recovery-point-offset-checkpoint'
+const LOG_START_FILE = 'log-start-offset-checkpoint'
+// Kafka's log.retention.check.interval.ms default.
+const RETENTION_CHECK_MS = 300_000
+
+function checkpointKey(topic: string, partition: number): string {
+  return `${topic}\u0000${partition}`
+}
+
+export async function startBroker(partial: Partial<BrokerOptions> = {}, extras: StartExtras = {}): Promise<RunningBroker> {
+  const options = resolveBrokerOptions(partial, { embedded: true })
+  const logger = extras.logger ?? createLogger(options.logLevel)
+  const dataDir = options.memory ? null : options.dataDir
+  const io = dataDir === null ? null : new NodeFileIO()
+
+  let release: () => void = () => {}
+  let clusterId = options.clusterId ?? newTopicId()
+  let clean = true
+  let recoveryPoints = new Map<string, number>()
+  if (dataDir !== null && io !== null) {
+    release = lockDataDir(dataDir)
+    clusterId = readOrCreateMetaProperties(dataDir, options.nodeId, options.clusterId, newTopicId)
+    clean = cleanShutdownMarkerExists(io, dataDir)
+    for (const e of readCheckpointFile(io, join(dataDir, RECOVERY_POINT_FILE))) recoveryPoints.set(checkpointKey(e.topic, e.partition), e.offset)
+  }
+
+  const topics = new TopicRegistry(io, dataDir, options.topicDefaults)
+  topics.load()
+  const shards = new ShardPool(options.shards, { dataDir, fsync: options.fsync })
+  const broker = new BrokerContext({ options, logger, clusterId, topics, partitions: new PartitionCache(), shards })
+  for (const h of handlers) broker.handlers.set(h.apiKey, h)
+
+  const started = Date.now()
+  try {
+    await Promise.all([...topics.all()].map((t) => broker.openPartitions(t, clean, recoveryPoints)))
+  } catch (err) {
+    await shards.close()
+    release()
+    throw err
+  }
+  if (!clean) logger.warn({ ms: Date.now() - started }, 'no clean shutdown marker: recovered logs from their recovery points')
+  if (dataDir !== null && io !== null) removeCleanShutdownMarker(io, dataDir)
+  recoveryPoints = new Map()
+
+  const server = new KafkaServer(broker)
+  let bound: { host: string; port: number }
+  try {
+    bound = await server.listen(options.host, options.port)
+  } catch (err) {
+    await shards.close()
+    release()
+    throw err
+  }
+  broker.advertisedPort = options.advertisedPort === 0 ? bound.port : options.advertisedPort
+
+  const writeCheckpoints = (points: RecoveryPoint[]): void => {
+    if (dataDir === null || io === null) return
+    const live = points.filter((p) => topics.get(p.topic) !== undefined)
+    writeCheckpointFile(io, join(dataDir, RECOVERY_POINT_FILE), live.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.recoveryPoint })))
+    writeCheckpointFile(io, join(dataDir, LOG_START_FILE), live.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.logStartOffset })))
+  }
+
+  let flushing: Promise<void> | null = null
+  const flushTimer =
+    options.fsync === 'interval' && dataDir !== null
+      ? setInterval(() => {
+          if (flushing !== null) return
+          flushing = shards
+            .broadcast({ op: 'flush' })
+            .then((outcomes) => writeCheckpoints(outcomes.flatMap((o) => o.result.recoveryPoints ?? [])))
+            .catch((err: unknown) => logger.error({ err }, 'periodic flush failed'))
+            .finally(() => {
+              flushing = null
+            })
+        }, options.fsyncIntervalMs)
+      : null
+  flushTimer?.unref()
+  const retentionTimer = setInterval(() => {
+    shards.broadcast({ op: 'retention' }).catch((err: unknown) => logger.error({ err }, 'retention check failed'))
+  }, RETENTION_CHECK_MS)
+  retentionTimer.unref()
+
+  let closing: Promise<void> | null = null
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      if (flushTimer !== null) clearInterval(flushTimer)
+      clearInterval(retentionTimer)
+      await server.close()
+      if (flushing !== null) await flushing
+      const outcomes = await shards.broadcast({ op: 'close' })
+      const failed = outcomes.find((o) => o.result.error !== 0)
+      await shards.close()
+      if (failed !== undefined) {
+        release()
+        throw new Error(`flushing logs at shutdown failed: ${failed.result.message ?? failed.result.error}`)
+      }
+      writeCheckpoints(outcomes.flatMap((o) => o.result.recoveryPoints ?? []))
+      if (dataDir !== null && io !== null) writeCleanShutdownMarker(io, dataDir)
+      release()
+      logger.info('broker stopped')
+    })()
+    return closing
+  }
+
+  logger.info({ host: bound.host, port: bound.port, dataDir: dataDir ?? 'memory', shards: options.shards }, 'broker ready')
+  return {
+    host: bound.host,
+    port: bound.port,
+    advertisedHost: broker.advertisedHost,
+    advertisedPort: broker.advertisedPort,
+    dataDir,
+    nodeId: options.nodeId,
+    clusterId,
+    options,
+    logger,
+    close,
+  }
+}

@@ -1,0 +1,156 @@
+import { availableParallelism } from 'node:os'
+import { resolve as resolvePath } from 'node:path'
+import { ConfigError, InvalidValue, invalidValueError } from './config-error.ts'
+import { FSYNC_MODES, LOG_LEVELS, OPTION_SPECS } from './options-table.ts'
+import { parseTopicDefault, TOPIC_DEFAULT_KEYS } from './topic-defaults.ts'
+import { isWildcardHost } from './values.ts'
+
+export { ConfigError } from './config-error.ts'
+export { FSYNC_MODES, LOG_LEVELS } from './options-table.ts'
+
+export type LogLevel = typeof LOG_LEVELS[number]
+export type FsyncMode = typeof FSYNC_MODES[number]
+
+export interface BrokerOptions {
+  /** Listen address. */
+  host: string
+  /** 0 = ephemeral port (tests). */
+  port: number
+  /** Defaults to host, or 'localhost' when host is a wildcard address. */
+  advertisedHost: string
+  /** 0 = advertise the port actually bound (the broker resolves it). */
+  advertisedPort: number
+  /** Absolute path. */
+  dataDir: string
+  memory: boolean
+  nodeId: number
+  shards: number
+  logLevel: LogLevel
+  fsync: FsyncMode
+  fsyncIntervalMs: number
+  /** socket.request.max.bytes */
+  maxRequestBytes: number
+  /** auto.create.topics.enable */
+  autoCreateTopics: boolean
+  /** num.partitions */
+  numPartitions: number
+  clampReplicationFactor: boolean
+  /** delete.topic.enable */
+  deleteTopicEnable: boolean
+  /** group.initial.rebalance.delay.ms */
+  groupInitialRebalanceDelayMs: number
+  /** offsets.topic.num.partitions */
+  offsetsTopicNumPartitions: number
+  /** Optional override; otherwise generated and persisted by the broker. */
+  clusterId?: string
+  /** Broker-level defaults keyed by Kafka *topic* config name, e.g. {'segment.bytes': '1073741824'}. */
+  topicDefaults: Record<string, string>
+}
+
+export interface ResolveOptions {
+  /** In-process broker for tests: ephemeral port, no rebalance delay, silent logs. */
+  embedded?: boolean
+  /** Base for a relative dataDir; defaults to process.cwd(). */
+  cwd?: string
+  /**
+   * Where each value came from, keyed by option name (or 'topicDefaults.<key>'),
+   * e.g. {port: 'flag --port'}; used in error messages. Defaults to 'options'.
+   */
+  sources?: Readonly<Record<string, string>>
+}
+
+function baseDefaults (embedded: boolean): Omit<BrokerOptions, 'advertisedHost' | 'clusterId' | 'topicDefaults'> {
+  return {
+    host: '127.0.0.1',
+    port: embedded ? 0 : 9092,
+    advertisedPort: 0,
+    dataDir: './data',
+    memory: false,
+    nodeId: 0,
+    shards: Math.max(1, availableParallelism() - 1),
+    logLevel: embedded ? 'silent' : 'info',
+    fsync: 'interval',
+    fsyncIntervalMs: 1000,
+    maxRequestBytes: 104857600,
+    autoCreateTopics: true,
+    numPartitions: 1,
+    clampReplicationFactor: false,
+    deleteTopicEnable: true,
+    // A test harness wants its first JoinGroup answered at once.
+    groupInitialRebalanceDelayMs: embedded ? 0 : 3000,
+    offsetsTopicNumPartitions: 50
+  }
+}
+
+export const defaultBrokerOptions = (): BrokerOptions => resolveBrokerOptions({})
+
+const KNOWN_KEYS = new Set<string>([...OPTION_SPECS.map((s) => s.name), 'topicDefaults'])
+
+/**
+ * Fills defaults and validates every value. Values may also be given as
+ * strings ("9092", "true"), which is how flags, env and .properties arrive.
+ */
+export function resolveBrokerOptions (partial: Partial<BrokerOptions>, opts: ResolveOptions = {}): BrokerOptions {
+  const sources = opts.sources ?? {}
+  const sourceOf = (key: string): string => sources[key] ?? 'options'
+  const raw = partial as Record<string, unknown>
+
+  for (const key of Object.keys(raw)) {
+    if (!KNOWN_KEYS.has(key) && raw[key] !== undefined) {
+      throw new ConfigError(`Unknown option "${key}" (${sourceOf(key)})`, key, sourceOf(key))
+    }
+  }
+
+  const defaults: Record<string, unknown> = baseDefaults(opts.embedded === true)
+  const out: Record<string, unknown> = {}
+  for (const spec of OPTION_SPECS) {
+    const value = raw[spec.name]
+    if (value === undefined) {
+      out[spec.name] = defaults[spec.name]
+      continue
+    }
+    try {
+      out[spec.name] = spec.parse(value)
+    } catch (err) {
+      if (err instanceof InvalidValue) throw invalidValueError(spec.name, sourceOf(spec.name), value, err.expected)
+      throw err
+    }
+  }
+
+  if (out.advertisedHost === undefined) {
+    const h = out.host as string
+    out.advertisedHost = isWildcardHost(h) ? 'localhost' : h
+  }
+  out.dataDir = resolvePath(opts.cwd ?? process.cwd(), out.dataDir as string)
+  out.topicDefaults = resolveTopicDefaults(raw.topicDefaults, sourceOf)
+  if (out.clusterId === undefined) delete out.clusterId
+  return out as unknown as BrokerOptions
+}
+
+function resolveTopicDefaults (value: unknown, sourceOf: (key: string) => string): Record<string, string> {
+  if (value === undefined) return {}
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw invalidValueError('topicDefaults', sourceOf('topicDefaults'), value, 'an object of topic config name to value')
+  }
+  const out: Record<string, string> = {}
+  for (const [key, v] of Object.entries(value)) {
+    const name = `topicDefaults.${key}`
+    const source = sources(sourceOf, name)
+    if (!TOPIC_DEFAULT_KEYS.includes(key)) {
+      throw new ConfigError(`Unknown topic config "${key}" in topicDefaults (${source}): supported are ${TOPIC_DEFAULT_KEYS.join(', ')}`, name, source)
+    }
+    try {
+      out[key] = parseTopicDefault(key, v)
+    } catch (err) {
+      if (err instanceof InvalidValue) throw invalidValueError(name, source, v, err.expected)
+      throw err
+    }
+  }
+  return out
+}
+
+// A per-key source wins; otherwise the whole object's source applies.
+function sources (sourceOf: (key: string) => string, name: string): string {
+  const own = sourceOf(name)
+  return own !== 'options' ? own : sourceOf('topicDefaults')
+}

@@ -1,0 +1,115 @@
+import type { BrokerOptions } from './broker-options.ts'
+import {
+  advertisedHost, boolean, clusterId, host, integer, nonEmptyString, oneOf, type Parser
+} from './values.ts'
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+export const FSYNC_MODES = ['always', 'interval', 'never'] as const
+
+const INT32_MAX = 2147483647
+
+export type ScalarOptionName = Exclude<keyof BrokerOptions, 'topicDefaults'>
+
+export interface OptionSpec {
+  readonly name: ScalarOptionName
+  readonly parse: Parser<unknown>
+  /** Long flag without the leading dashes. */
+  readonly flag?: string
+  readonly flagType?: 'string' | 'boolean'
+  readonly env: string
+  /** Kafka broker property names; the camelCase option name is always accepted too. */
+  readonly kafkaKeys: readonly string[]
+  readonly valueHint: string
+  readonly defaultText: string
+  readonly help: string
+}
+
+// One row per option: flag, env var, file keys, parser and help text stay in
+// sync because usage, docs tests and loadConfig all read this table.
+export const OPTION_SPECS: readonly OptionSpec[] = [
+  {
+    name: 'host', parse: host, flag: 'host', env: 'SAMSA_HOST', kafkaKeys: [],
+    valueHint: '<host>', defaultText: '127.0.0.1', help: 'address to listen on (0.0.0.0 or :: for all interfaces)'
+  },
+  {
+    name: 'port', parse: integer(0, 65535), flag: 'port', env: 'SAMSA_PORT', kafkaKeys: [],
+    valueHint: '<port>', defaultText: '9092', help: 'TCP port to listen on (0 = pick a free port)'
+  },
+  {
+    name: 'advertisedHost', parse: advertisedHost, flag: 'advertised-host', env: 'SAMSA_ADVERTISED_HOST', kafkaKeys: [],
+    valueHint: '<host>', defaultText: 'host, or localhost when host is 0.0.0.0/::', help: 'host name clients are told to connect to'
+  },
+  {
+    name: 'advertisedPort', parse: integer(0, 65535), flag: 'advertised-port', env: 'SAMSA_ADVERTISED_PORT', kafkaKeys: [],
+    valueHint: '<port>', defaultText: 'the bound port', help: 'port clients are told to connect to (0 = the bound port)'
+  },
+  {
+    name: 'dataDir', parse: nonEmptyString, flag: 'data-dir', env: 'SAMSA_DATA_DIR', kafkaKeys: ['log.dirs', 'log.dir'],
+    valueHint: '<dir>', defaultText: './data', help: 'directory for topic data (relative to the working directory)'
+  },
+  {
+    name: 'memory', parse: boolean, flag: 'memory', flagType: 'boolean', env: 'SAMSA_MEMORY', kafkaKeys: [],
+    valueHint: '', defaultText: 'false', help: 'keep all data in memory only (nothing is persisted)'
+  },
+  {
+    name: 'nodeId', parse: integer(0, INT32_MAX), flag: 'node-id', env: 'SAMSA_NODE_ID', kafkaKeys: ['node.id', 'broker.id'],
+    valueHint: '<n>', defaultText: '0', help: 'broker node id reported to clients'
+  },
+  {
+    name: 'shards', parse: integer(1, 1024), flag: 'shards', env: 'SAMSA_SHARDS', kafkaKeys: [],
+    valueHint: '<n>', defaultText: 'CPUs - 1 (at least 1)', help: 'number of storage worker shards'
+  },
+  {
+    name: 'logLevel', parse: oneOf(LOG_LEVELS), flag: 'log-level', env: 'SAMSA_LOG_LEVEL', kafkaKeys: [],
+    valueHint: '<level>', defaultText: 'info', help: `log level: ${LOG_LEVELS.join(', ')}`
+  },
+  {
+    name: 'fsync', parse: oneOf(FSYNC_MODES), flag: 'fsync', env: 'SAMSA_FSYNC', kafkaKeys: [],
+    valueHint: '<mode>', defaultText: 'interval', help: 'when to fsync the log: always, interval or never'
+  },
+  {
+    name: 'fsyncIntervalMs', parse: integer(1, INT32_MAX), flag: 'fsync-interval-ms', env: 'SAMSA_FSYNC_INTERVAL_MS', kafkaKeys: [],
+    valueHint: '<ms>', defaultText: '1000', help: 'fsync period when --fsync is interval'
+  },
+  {
+    name: 'maxRequestBytes', parse: integer(1024, INT32_MAX), flag: 'max-request-bytes', env: 'SAMSA_MAX_REQUEST_BYTES', kafkaKeys: ['socket.request.max.bytes'],
+    valueHint: '<bytes>', defaultText: '104857600', help: 'largest request frame accepted'
+  },
+  {
+    name: 'autoCreateTopics', parse: boolean, flag: 'auto-create-topics', flagType: 'string', env: 'SAMSA_AUTO_CREATE_TOPICS', kafkaKeys: ['auto.create.topics.enable'],
+    valueHint: '<true|false>', defaultText: 'true', help: 'create topics on first metadata/produce request'
+  },
+  {
+    name: 'numPartitions', parse: integer(1, INT32_MAX), flag: 'num-partitions', env: 'SAMSA_NUM_PARTITIONS', kafkaKeys: ['num.partitions'],
+    valueHint: '<n>', defaultText: '1', help: 'partitions for auto-created topics'
+  },
+  {
+    name: 'clampReplicationFactor', parse: boolean, flag: 'clamp-replication-factor', flagType: 'boolean', env: 'SAMSA_CLAMP_REPLICATION_FACTOR', kafkaKeys: [],
+    valueHint: '', defaultText: 'false', help: 'accept replication factors > 1 and create the topic with 1 replica'
+  },
+  {
+    name: 'deleteTopicEnable', parse: boolean, env: 'SAMSA_DELETE_TOPIC_ENABLE', kafkaKeys: ['delete.topic.enable'],
+    valueHint: '<true|false>', defaultText: 'true', help: 'allow DeleteTopics'
+  },
+  {
+    name: 'groupInitialRebalanceDelayMs', parse: integer(0, INT32_MAX), env: 'SAMSA_GROUP_INITIAL_REBALANCE_DELAY_MS', kafkaKeys: ['group.initial.rebalance.delay.ms'],
+    valueHint: '<ms>', defaultText: '3000', help: 'wait for more members before the first rebalance of a new group'
+  },
+  {
+    name: 'offsetsTopicNumPartitions', parse: integer(1, INT32_MAX), env: 'SAMSA_OFFSETS_TOPIC_NUM_PARTITIONS', kafkaKeys: ['offsets.topic.num.partitions'],
+    valueHint: '<n>', defaultText: '50', help: 'partitions of __consumer_offsets (used for coordinator lookup)'
+  },
+  {
+    name: 'clusterId', parse: clusterId, flag: 'cluster-id', env: 'SAMSA_CLUSTER_ID', kafkaKeys: ['cluster.id'],
+    valueHint: '<id>', defaultText: 'generated once and stored in the data dir', help: 'override the cluster id'
+  }
+]
+
+export const OPTION_BY_NAME: ReadonlyMap<string, OptionSpec> = new Map(OPTION_SPECS.map((s) => [s.name, s]))
+
+/** "--port / SAMSA_PORT": how to change an option, for error messages. */
+export function howToSet (name: ScalarOptionName): string {
+  const spec = OPTION_BY_NAME.get(name)
+  if (spec === undefined) return name
+  return spec.flag !== undefined ? `--${spec.flag} / ${spec.env}` : `${spec.kafkaKeys[0] ?? spec.name} / ${spec.env}`
+}

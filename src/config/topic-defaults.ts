@@ -1,0 +1,89 @@
+import { InvalidValue } from './config-error.ts'
+import { integer, oneOf, type Parser } from './values.ts'
+
+const INT32_MAX = 2147483647
+
+// Topic-level configs a broker default can be given for, with the same limits
+// Kafka enforces, so a value accepted here is also accepted by CreateTopics.
+const TOPIC_CONFIG_PARSERS: Record<string, Parser<string>> = {
+  'segment.bytes': asString(integer(14, INT32_MAX)),
+  'segment.ms': asString(integer(1)),
+  'index.interval.bytes': asString(integer(0, INT32_MAX)),
+  'max.message.bytes': asString(integer(0, INT32_MAX)),
+  'message.timestamp.type': oneOf(['CreateTime', 'LogAppendTime']),
+  'retention.ms': asString(integer(-1, Number.MAX_SAFE_INTEGER, 'an integer >= -1 (-1 = unlimited)')),
+  'retention.bytes': asString(integer(-1, Number.MAX_SAFE_INTEGER, 'an integer >= -1 (-1 = unlimited)')),
+  'cleanup.policy': cleanupPolicy
+}
+
+export const TOPIC_DEFAULT_KEYS: readonly string[] = Object.keys(TOPIC_CONFIG_PARSERS)
+
+function asString (p: Parser<number>): Parser<string> {
+  return (v) => String(p(v))
+}
+
+function cleanupPolicy (value: unknown): string {
+  const expected = 'delete, compact or "delete,compact"'
+  const parts = Array.isArray(value) ? value : typeof value === 'string' ? value.split(',') : null
+  if (parts === null || parts.length === 0) throw new InvalidValue(expected)
+  const out: string[] = []
+  for (const raw of parts) {
+    const p = typeof raw === 'string' ? raw.trim().toLowerCase() : ''
+    if (p !== 'delete' && p !== 'compact') throw new InvalidValue(expected)
+    if (!out.includes(p)) out.push(p)
+  }
+  return out.join(',')
+}
+
+export function isTopicDefaultKey (key: string): boolean {
+  return Object.hasOwn(TOPIC_CONFIG_PARSERS, key)
+}
+
+/** Validates a topic-config value; returns Kafka's string form. */
+export function parseTopicDefault (topicKey: string, value: unknown): string {
+  const parser = TOPIC_CONFIG_PARSERS[topicKey]
+  if (parser === undefined) throw new InvalidValue(`one of the supported topic configs: ${TOPIC_DEFAULT_KEYS.join(', ')}`)
+  return parser(value)
+}
+
+interface BrokerLogKey {
+  readonly topicKey: string
+  /** Kafka resolves e.g. log.retention.ms > .minutes > .hours; higher wins within one source. */
+  readonly priority: number
+  readonly convert?: (value: unknown) => string
+}
+
+function scaled (factor: number, min: number, expected: string): (value: unknown) => string {
+  const p = integer(min, Math.floor(Number.MAX_SAFE_INTEGER / factor), expected)
+  return (v) => {
+    const n = p(v)
+    // -1 means "unlimited" in every unit.
+    return String(n < 0 ? -1 : n * factor)
+  }
+}
+
+/** Kafka broker property → topic config it supplies the default for. */
+export const BROKER_LOG_KEYS: Readonly<Record<string, BrokerLogKey>> = {
+  'log.segment.bytes': { topicKey: 'segment.bytes', priority: 0 },
+  'log.roll.hours': { topicKey: 'segment.ms', priority: 0, convert: scaled(3_600_000, 1, 'an integer >= 1') },
+  'log.roll.ms': { topicKey: 'segment.ms', priority: 1 },
+  'log.index.interval.bytes': { topicKey: 'index.interval.bytes', priority: 0 },
+  'message.max.bytes': { topicKey: 'max.message.bytes', priority: 0 },
+  'log.message.timestamp.type': { topicKey: 'message.timestamp.type', priority: 0 },
+  'log.retention.hours': { topicKey: 'retention.ms', priority: 0, convert: scaled(3_600_000, -1, 'an integer >= -1 (-1 = unlimited)') },
+  'log.retention.minutes': { topicKey: 'retention.ms', priority: 1, convert: scaled(60_000, -1, 'an integer >= -1 (-1 = unlimited)') },
+  'log.retention.ms': { topicKey: 'retention.ms', priority: 2 },
+  'log.retention.bytes': { topicKey: 'retention.bytes', priority: 0 },
+  'log.cleanup.policy': { topicKey: 'cleanup.policy', priority: 0 }
+}
+
+export function brokerLogKey (key: string): BrokerLogKey | undefined {
+  return Object.hasOwn(BROKER_LOG_KEYS, key) ? BROKER_LOG_KEYS[key] : undefined
+}
+
+/** Converts a broker log property value to its topic-config string (validated). */
+export function convertBrokerLogValue (key: string, value: unknown): string {
+  const spec = BROKER_LOG_KEYS[key]
+  if (spec === undefined) throw new Error(`not a broker log key: ${key}`)
+  return spec.convert !== undefined ? parseTopicDefault(spec.topicKey, spec.convert(value)) : parseTopicDefault(spec.topicKey, value)
+}

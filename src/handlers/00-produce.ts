@@ -1,0 +1,79 @@
+// Produce (key 0). Advertised 0-11, implemented 3-11: versions 0-2 (magic 0/1 message
+// sets) are listed only because librdkafka < 2.11.1 turns compression off unless the
+// Produce range includes 0 (protocol-facts §8); they are answered UNSUPPORTED_VERSION.
+// - Each partition's batch is validated on its shard (CRC-32C, one batch, magic 2,
+//   offsets/count, no control batches, max.message.bytes) and appended as sent;
+//   compressed batches are never decompressed.
+// - Every partition of one request that lives on the same shard travels in one task.
+// - acks=0 gets no response; acks must be -1, 0 or 1 (else INVALID_REQUIRED_ACKS).
+// - Topics are not auto-created by Produce (as in Kafka: Metadata does that).
+// Not supported yet: idempotent/transactional producer state (sequence checks).
+
+import { decodeProduceRequest, type ProduceRequest } from '../../protocol/messages/produce-request.ts'
+import { encodeProduceResponse, type ProduceResponse, type PartitionProduceResponse } from '../../protocol/messages/produce-response.ts'
+import { ErrorCode } from '../../protocol/error-codes.ts'
+import { defineHandler } from './api-handler.ts'
+
+function partitionResult(index: number, errorCode: number, errorMessage: string | null = null): PartitionProduceResponse {
+  return { index, errorCode, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, recordErrors: [], errorMessage, currentLeader: { leaderId: -1, leaderEpoch: -1 } }
+}
+
+function allFailed(req: ProduceRequest, errorCode: number): ProduceResponse {
+  return {
+    responses: req.topicData.map((t) => ({ name: t.name, partitionResponses: t.partitionData.map((p) => partitionResult(p.index, errorCode)) })),
+    throttleTimeMs: 0,
+    nodeEndpoints: [],
+  }
+}
+
+export default defineHandler<ProduceRequest, ProduceResponse>({
+  apiKey: 0,
+  name: 'Produce',
+  minVersion: 0,
+  maxVersion: 11,
+  decode: decodeProduceRequest,
+  encode: encodeProduceResponse,
+  async handle(ctx, req) {
+    const broker = ctx.broker
+    if (ctx.header.apiVersion < 3) return allFailed(req, ErrorCode.UNSUPPORTED_VERSION)
+    if (req.acks !== -1 && req.acks !== 0 && req.acks !== 1) return allFailed(req, ErrorCode.INVALID_REQUIRED_ACKS)
+
+    const pending: Promise<void>[] = []
+    const responses = req.topicData.map((t) => {
+      const topic = broker.topics.get(t.name)
+      const partitionResponses = t.partitionData.map((p) => {
+        const out = partitionResult(p.index, ErrorCode.NONE)
+        if (topic === undefined || p.index < 0 || p.index >= topic.partitions) {
+          out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+          return out
+        }
+        if (p.records === null || p.records.length === 0) {
+          out.errorCode = ErrorCode.INVALID_RECORD
+          out.errorMessage = 'Produce requests with version 3+ must have exactly one record batch per partition'
+          return out
+        }
+        const bytes = p.records.length
+        const shard = broker.shards.shardOf(t.name, p.index)
+        pending.push(
+          broker.shards.submit(shard, { op: 'append', topic: t.name, partition: p.index, config: topic.logConfig, offset: 0, length: 0 }, p.records).then(({ result }) => {
+            if (result.error !== ErrorCode.NONE) {
+              out.errorCode = result.error
+              out.errorMessage = result.message ?? null
+              return
+            }
+            out.baseOffset = result.baseOffset!
+            out.logAppendTimeMs = result.logAppendTime!
+            out.logStartOffset = result.logStartOffset!
+            broker.partitions.appended(t.name, p.index, result.logStartOffset, result.highWatermark, bytes)
+          }),
+        )
+        return out
+      })
+      return { name: t.name, partitionResponses }
+    })
+    await Promise.all(pending)
+    if (req.acks === 0) return null
+    return { responses, throttleTimeMs: 0, nodeEndpoints: [] }
+  },
+  errorResponse: allFailed,
+})

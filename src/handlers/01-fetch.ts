@@ -1,0 +1,174 @@
+// Fetch (key 1), versions 4-12 (13+ address topics by id; platformatic would then pick
+// them, so they wait until topic ids resolve end to end).
+// - Long polling: answers as soon as min_bytes are available or at max_wait_ms, and
+//   sleeps on the partition cache (woken by appends) rather than polling the shards.
+//   A client that disconnects cancels its wait.
+// - Reads start at the whole batch containing fetch_offset. Partitions are read in
+//   parallel on their shards, then trimmed in request order to max_bytes, except that
+//   the first non-empty partition is always returned whole so consumers make progress
+//   on batches larger than the limits.
+// - last_stable_offset = high watermark (no open transactions yet), aborted_transactions
+//   is empty, log_start_offset is reported.
+// - session_id is always 0: no incremental fetch sessions, every fetch is full.
+// Not supported: fetch sessions (KIP-227), follower fetching, preferred read replicas.
+
+import { decodeFetchRequest, type FetchRequest } from '../../protocol/messages/fetch-request.ts'
+import { encodeFetchResponse, type FetchResponse, type PartitionData } from '../../protocol/messages/fetch-response.ts'
+import { ErrorCode } from '../../protocol/error-codes.ts'
+import { defineHandler, type RequestContext } from './api-handler.ts'
+import type { TopicInfo } from '../topics/topic-registry.ts'
+
+const EMPTY = Buffer.alloc(0)
+
+interface Wanted {
+  topic: string
+  info: TopicInfo | undefined
+  partition: number
+  fetchOffset: number
+  maxBytes: number
+  out: PartitionData
+}
+
+function emptyPartition(partitionIndex: number, errorCode: number): PartitionData {
+  return {
+    partitionIndex,
+    errorCode,
+    highWatermark: -1,
+    lastStableOffset: -1,
+    logStartOffset: -1,
+    divergingEpoch: { epoch: -1, endOffset: -1 },
+    currentLeader: { leaderId: -1, leaderEpoch: -1 },
+    snapshotId: { endOffset: -1, epoch: -1 },
+    abortedTransactions: [],
+    preferredReadReplica: -1,
+    records: EMPTY,
+  }
+}
+
+/** True when a read could return data or an error; false when every partition is known to be caught up. */
+function worthReading(ctx: RequestContext, wanted: Wanted[]): boolean {
+  for (const w of wanted) {
+    if (w.info === undefined) return true
+    const s = ctx.broker.partitions.get(w.topic, w.partition)
+    if (s === undefined || w.fetchOffset !== s.highWatermark) return true
+  }
+  return false
+}
+
+async function readAll(ctx: RequestContext, wanted: Wanted[], responseMaxBytes: number): Promise<{ bytes: number; errors: boolean }> {
+  const broker = ctx.broker
+  const reads: Promise<void>[] = []
+  for (const w of wanted) {
+    if (w.info === undefined || w.partition < 0 || w.partition >= w.info.partitions) {
+      w.out = emptyPartition(w.partition, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+      continue
+    }
+    const maxBytes = Math.max(0, Math.min(w.maxBytes, responseMaxBytes))
+    const op = { op: 'read' as const, topic: w.topic, partition: w.partition, config: w.info.logConfig, fetchOffset: w.fetchOffset, maxBytes, minOneBatch: true }
+    reads.push(
+      broker.shards.submit(broker.shards.shardOf(w.topic, w.partition), op).then(({ result, records }) => {
+        broker.partitions.update(w.topic, w.partition, result.logStartOffset, result.highWatermark)
+        const out = emptyPartition(w.partition, result.error)
+        if (result.highWatermark !== undefined) {
+          out.highWatermark = result.highWatermark
+          out.lastStableOffset = result.highWatermark
+          out.logStartOffset = result.logStartOffset!
+        }
+        if (result.error === ErrorCode.NONE && records !== null) out.records = records
+        w.out = out
+      }),
+    )
+  }
+  await Promise.all(reads)
+
+  let bytes = 0
+  let errors = false
+  for (const w of wanted) {
+    if (w.out.errorCode !== ErrorCode.NONE) errors = true
+    const n = w.out.records?.length ?? 0
+    if (n === 0) continue
+    if (bytes > 0 && bytes + n > responseMaxBytes) {
+      w.out.records = EMPTY
+      continue
+    }
+    bytes += n
+  }
+  return { bytes, errors }
+}
+
+function waitForAppend(ctx: RequestContext, wanted: Wanted[], deadline: number, minBytes: number, seen: number): Promise<void> {
+  return new Promise((resolve) => {
+    let arrived = seen
+    const finish = (): void => {
+      clearTimeout(timer)
+      unwatch()
+      ctx.signal.removeEventListener('abort', finish)
+      resolve()
+    }
+    const timer = setTimeout(finish, Math.max(0, deadline - Date.now()))
+    const unwatch = ctx.broker.partitions.watch(wanted, (bytes) => {
+      arrived += bytes
+      if (arrived >= minBytes || bytes === 0) finish()
+    })
+    ctx.signal.addEventListener('abort', finish)
+  })
+}
+
+export default defineHandler<FetchRequest, FetchResponse>({
+  apiKey: 1,
+  name: 'Fetch',
+  minVersion: 4,
+  maxVersion: 12,
+  decode: decodeFetchRequest,
+  encode: encodeFetchResponse,
+  async handle(ctx, req) {
+    const broker = ctx.broker
+    const wanted: Wanted[] = []
+    const responses = req.topics.map((t) => {
+      const info = broker.topics.get(t.topic)
+      const partitions = t.partitions.map((p) => {
+        const w: Wanted = { topic: t.topic, info, partition: p.partition, fetchOffset: p.fetchOffset, maxBytes: p.partitionMaxBytes, out: emptyPartition(p.partition, ErrorCode.NONE) }
+        wanted.push(w)
+        return w
+      })
+      return { t, partitions }
+    })
+
+    const responseMaxBytes = req.maxBytes > 0 ? req.maxBytes : 0x7fffffff
+    const minBytes = Math.max(1, req.minBytes)
+    const deadline = Date.now() + Math.max(0, req.maxWaitMs)
+    let bytes = 0
+    // A fetch whose partitions are all caught up sleeps first instead of asking the shards.
+    let read = worthReading(ctx, wanted) || req.maxWaitMs <= 0
+    for (;;) {
+      if (read) {
+        const r = await readAll(ctx, wanted, responseMaxBytes)
+        bytes = r.bytes
+        if (r.errors) break
+      }
+      if (bytes >= minBytes || Date.now() >= deadline || ctx.signal.aborted) {
+        if (!read) await readAll(ctx, wanted, responseMaxBytes)
+        break
+      }
+      await waitForAppend(ctx, wanted, deadline, minBytes, bytes)
+      read = true
+    }
+
+    return {
+      throttleTimeMs: 0,
+      errorCode: 0,
+      sessionId: 0,
+      responses: responses.map(({ t, partitions }) => ({ topic: t.topic, topicId: t.topicId, partitions: partitions.map((w) => w.out) })),
+      nodeEndpoints: [],
+    }
+  },
+  errorResponse(req, errorCode) {
+    return {
+      throttleTimeMs: 0,
+      errorCode: 0,
+      sessionId: 0,
+      responses: req.topics.map((t) => ({ topic: t.topic, topicId: t.topicId, partitions: t.partitions.map((p) => emptyPartition(p.partition, errorCode)) })),
+      nodeEndpoints: [],
+    }
+  },
+})

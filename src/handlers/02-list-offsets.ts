@@ -1,0 +1,65 @@
+// ListOffsets (key 2), versions 1-9.
+// - Timestamps: -2 earliest and -4 earliest-local (both the log start offset), -1 latest
+//   (the high watermark, which is also the last stable offset: no open transactions),
+//   -3 the record with the largest timestamp (v7+), -5 latest-tiered (v9+; no tiered
+//   storage, so offset -1 as in Kafka), >= 0 the first offset whose timestamp is at
+//   least that, through the time index (offset -1 when there is none).
+// - Earliest and latest come from the main thread's partition cache when it is warm.
+// Not supported: old-style v0 offset lists (v0 is not advertised, as in Kafka 4).
+
+import { decodeListOffsetsRequest, type ListOffsetsRequest } from '../../protocol/messages/list-offsets-request.ts'
+import { encodeListOffsetsResponse, type ListOffsetsResponse, type ListOffsetsPartitionResponse } from '../../protocol/messages/list-offsets-response.ts'
+import { ErrorCode } from '../../protocol/error-codes.ts'
+import { defineHandler } from './api-handler.ts'
+
+const LATEST = -1
+const EARLIEST = -2
+const EARLIEST_LOCAL = -4
+const LATEST_TIERED = -5
+
+function answer(partitionIndex: number, errorCode: number, offset = -1, timestamp = -1): ListOffsetsPartitionResponse {
+  return { partitionIndex, errorCode, oldStyleOffsets: [], timestamp, offset, leaderEpoch: errorCode === 0 ? 0 : -1 }
+}
+
+export default defineHandler<ListOffsetsRequest, ListOffsetsResponse>({
+  apiKey: 2,
+  name: 'ListOffsets',
+  minVersion: 1,
+  maxVersion: 9,
+  decode: decodeListOffsetsRequest,
+  encode: encodeListOffsetsResponse,
+  async handle(ctx, req) {
+    const broker = ctx.broker
+    const pending: Promise<void>[] = []
+    const topics = req.topics.map((t) => {
+      const info = broker.topics.get(t.name)
+      const partitions = t.partitions.map((p) => {
+        if (info === undefined || p.partitionIndex < 0 || p.partitionIndex >= info.partitions) return answer(p.partitionIndex, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+        if (p.timestamp === LATEST_TIERED) return answer(p.partitionIndex, ErrorCode.NONE)
+        const cached = broker.partitions.get(t.name, p.partitionIndex)
+        if (cached !== undefined && (p.timestamp === LATEST || p.timestamp === EARLIEST || p.timestamp === EARLIEST_LOCAL)) {
+          return answer(p.partitionIndex, ErrorCode.NONE, p.timestamp === LATEST ? cached.highWatermark : cached.logStartOffset)
+        }
+        const out = answer(p.partitionIndex, ErrorCode.NONE)
+        const timestamp = p.timestamp === EARLIEST_LOCAL ? EARLIEST : p.timestamp
+        const op = { op: 'listOffsets' as const, topic: t.name, partition: p.partitionIndex, config: info.logConfig, timestamp }
+        pending.push(
+          broker.shards.submit(broker.shards.shardOf(t.name, p.partitionIndex), op).then(({ result }) => {
+            broker.partitions.update(t.name, p.partitionIndex, result.logStartOffset, result.highWatermark)
+            out.errorCode = result.error
+            out.offset = result.error === 0 ? result.offset! : -1
+            out.timestamp = result.error === 0 ? result.timestamp! : -1
+            out.leaderEpoch = result.error === 0 ? 0 : -1
+          }),
+        )
+        return out
+      })
+      return { name: t.name, partitions }
+    })
+    await Promise.all(pending)
+    return { throttleTimeMs: 0, topics }
+  },
+  errorResponse(req, errorCode) {
+    return { throttleTimeMs: 0, topics: req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => answer(p.partitionIndex, errorCode)) })) }
+  },
+})

@@ -1,0 +1,105 @@
+// Metadata (key 3), versions 0-12.
+// - One broker (this node), which is also the controller (kafkajs admin needs the
+//   controller id to be a listed broker) and every partition's leader, replica and ISR.
+// - v0: an empty topic list means every topic; v1+: null means every topic, [] none.
+// - v10+: topics can be named by id.
+// - Auto-creation: when auto.create.topics.enable is on and the request allows it (v4+
+//   field; always for v0-3), an unknown topic is created synchronously with
+//   num.partitions and returned ready, instead of Kafka's first LEADER_NOT_AVAILABLE
+//   (clients then do not have to retry).
+// - Authorized operations (v8+) are reported as "everything" when asked: there are no ACLs.
+// Not supported: racks, offline replicas.
+
+import { decodeMetadataRequest, type MetadataRequest } from '../../protocol/messages/metadata-request.ts'
+import { encodeMetadataResponse, type MetadataResponse, type MetadataResponseTopic } from '../../protocol/messages/metadata-response.ts'
+import { ErrorCode } from '../../protocol/error-codes.ts'
+import { defineHandler } from './api-handler.ts'
+import type { BrokerContext } from '../broker-context.ts'
+import type { TopicInfo } from '../topics/topic-registry.ts'
+import { topicNameProblem } from '../topics/topic-name.ts'
+
+const NO_OPS = -2147483648
+// READ, WRITE, CREATE, DELETE, ALTER, DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS (AclOperation codes)
+const ALL_TOPIC_OPS = [3, 4, 5, 6, 7, 8, 10, 11].reduce((m, op) => m | (1 << op), 0)
+// CREATE, ALTER, DESCRIBE, CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS, IDEMPOTENT_WRITE
+const ALL_CLUSTER_OPS = [5, 7, 8, 9, 10, 11, 12].reduce((m, op) => m | (1 << op), 0)
+const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA'
+
+function describeTopic(broker: BrokerContext, t: TopicInfo, withOps: boolean): MetadataResponseTopic {
+  const node = broker.nodeId
+  const partitions = []
+  for (let p = 0; p < t.partitions; p++) {
+    partitions.push({ errorCode: 0, partitionIndex: p, leaderId: node, leaderEpoch: 0, replicaNodes: [node], isrNodes: [node], offlineReplicas: [] })
+  }
+  return { errorCode: 0, name: t.name, topicId: t.id, isInternal: t.internal, partitions, topicAuthorizedOperations: withOps ? ALL_TOPIC_OPS : NO_OPS }
+}
+
+function topicError(errorCode: number, name: string | null, topicId = ZERO_UUID): MetadataResponseTopic {
+  return { errorCode, name: name ?? '', topicId, isInternal: false, partitions: [], topicAuthorizedOperations: NO_OPS }
+}
+
+export default defineHandler<MetadataRequest, MetadataResponse>({
+  apiKey: 3,
+  name: 'Metadata',
+  minVersion: 0,
+  maxVersion: 12,
+  decode: decodeMetadataRequest,
+  encode: encodeMetadataResponse,
+  async handle(ctx, req) {
+    const broker = ctx.broker
+    const version = ctx.header.apiVersion
+    const withOps = version >= 8 && req.includeTopicAuthorizedOperations
+    const topics: MetadataResponseTopic[] = []
+    const wantsAll = req.topics === null || (version === 0 && req.topics.length === 0)
+    if (wantsAll) {
+      for (const t of broker.topics.all()) topics.push(describeTopic(broker, t, withOps))
+    } else {
+      const allowCreate = broker.options.autoCreateTopics && (version < 4 || req.allowAutoTopicCreation)
+      for (const wanted of req.topics!) {
+        if (wanted.name === null || wanted.name === '') {
+          const byId = broker.topics.byId.get(wanted.topicId)
+          topics.push(byId ? describeTopic(broker, byId, withOps) : topicError(ErrorCode.UNKNOWN_TOPIC_ID, null, wanted.topicId))
+          continue
+        }
+        const name = wanted.name
+        let t = broker.topics.get(name)
+        if (t === undefined) {
+          if (topicNameProblem(name) !== null) {
+            topics.push(topicError(ErrorCode.INVALID_TOPIC_EXCEPTION, name))
+            continue
+          }
+          if (!allowCreate || name.startsWith('__')) {
+            topics.push(topicError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, name))
+            continue
+          }
+          const created = await broker.createTopic(name, broker.options.numPartitions, 1, {})
+          // A concurrent request may have created it first; that is still a success.
+          t = created.topic ?? broker.topics.get(name)
+          if (t === undefined) {
+            topics.push(topicError(created.error, name))
+            continue
+          }
+        }
+        topics.push(describeTopic(broker, t, withOps))
+      }
+    }
+    return {
+      throttleTimeMs: 0,
+      brokers: [{ nodeId: broker.nodeId, host: broker.advertisedHost, port: broker.advertisedPort, rack: null }],
+      clusterId: broker.clusterId,
+      controllerId: broker.nodeId,
+      topics,
+      clusterAuthorizedOperations: version >= 8 && version <= 10 && req.includeClusterAuthorizedOperations ? ALL_CLUSTER_OPS : NO_OPS,
+    }
+  },
+  errorResponse(req, errorCode) {
+    return {
+      throttleTimeMs: 0,
+      brokers: [],
+      clusterId: null,
+      controllerId: -1,
+      topics: (req.topics ?? []).map((t) => topicError(errorCode, t.name, t.topicId)),
+      clusterAuthorizedOperations: NO_OPS,
+    }
+  },
+})

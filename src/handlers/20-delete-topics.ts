@@ -1,0 +1,47 @@
+// DeleteTopics (key 20), versions 1-6.
+// - v1-5 name topics in topic_names; v6 in topics[] by name or by id.
+// - Unknown names get UNKNOWN_TOPIC_OR_PARTITION, unknown ids UNKNOWN_TOPIC_ID;
+//   delete.topic.enable=false gives TOPIC_DELETION_DISABLED.
+// - The partitions' directories are removed by their shards before the answer.
+
+import { decodeDeleteTopicsRequest, type DeleteTopicsRequest } from '../../protocol/messages/delete-topics-request.ts'
+import { encodeDeleteTopicsResponse, type DeleteTopicsResponse, type DeletableTopicResult } from '../../protocol/messages/delete-topics-response.ts'
+import { ErrorCode } from '../../protocol/error-codes.ts'
+import { defineHandler } from './api-handler.ts'
+
+const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA'
+
+function requested(req: DeleteTopicsRequest, version: number): Array<{ name: string | null; topicId: string }> {
+  if (version >= 6) return req.topics.map((t) => ({ name: t.name, topicId: t.topicId }))
+  return req.topicNames.map((name) => ({ name, topicId: ZERO_UUID }))
+}
+
+export default defineHandler<DeleteTopicsRequest, DeleteTopicsResponse>({
+  apiKey: 20,
+  name: 'DeleteTopics',
+  minVersion: 1,
+  maxVersion: 6,
+  decode: decodeDeleteTopicsRequest,
+  encode: encodeDeleteTopicsResponse,
+  async handle(ctx, req) {
+    const broker = ctx.broker
+    const responses: DeletableTopicResult[] = []
+    for (const t of requested(req, ctx.header.apiVersion)) {
+      let name = t.name
+      if (name === null || name === '') {
+        const byId = broker.topics.byId.get(t.topicId)
+        if (byId === undefined) {
+          responses.push({ name: null, topicId: t.topicId, errorCode: ErrorCode.UNKNOWN_TOPIC_ID, errorMessage: 'This server does not host this topic ID.' })
+          continue
+        }
+        name = byId.name
+      }
+      const outcome = await broker.deleteTopic(name)
+      responses.push({ name, topicId: outcome.topic?.id ?? t.topicId, errorCode: outcome.error, errorMessage: outcome.message })
+    }
+    return { throttleTimeMs: 0, responses }
+  },
+  errorResponse(req, errorCode, version) {
+    return { throttleTimeMs: 0, responses: requested(req, version).map((t) => ({ name: t.name, topicId: t.topicId, errorCode, errorMessage: null })) }
+  },
+})

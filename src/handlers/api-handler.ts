@@ -1,0 +1,41 @@
+// What every API module in src/handlers exports. The registry builds both the dispatch
+// table and the ApiVersions answer from these, so what is advertised is what is
+// implemented.
+
+import type { Reader } from '../../protocol/wire/reader.ts'
+import type { Writer } from '../../protocol/wire/writer.ts'
+import type { BrokerContext } from '../broker-context.ts'
+
+export interface RequestHeaderInfo {
+  apiKey: number
+  apiVersion: number
+  correlationId: number
+  clientId: string | null
+}
+
+export interface RequestContext {
+  broker: BrokerContext
+  header: RequestHeaderInfo
+  connectionId: number
+  remote: string
+  /** Aborted when the client disconnects, so long polls stop waiting for nobody. */
+  signal: AbortSignal
+}
+
+export interface ApiHandler<Req = any, Res = any> {
+  apiKey: number
+  name: string
+  /** Advertised in ApiVersions. */
+  minVersion: number
+  maxVersion: number
+  decode(r: Reader, version: number): Req
+  encode(w: Writer, version: number, res: Res): void
+  /** Resolves to the response, or null when the protocol says nothing is sent (acks=0). */
+  handle(ctx: RequestContext, req: Req): Promise<Res | null> | Res | null
+  /** The response that reports `errorCode` for everything the request asked about. */
+  errorResponse(req: Req, errorCode: number, version: number): Res
+}
+
+export function defineHandler<Req, Res>(h: ApiHandler<Req, Res>): ApiHandler<Req, Res> {
+  return h
+}

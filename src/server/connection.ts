@@ -1,0 +1,213 @@
+// One client connection: frames in, requests dispatched to handlers, responses out in
+// request order (clients match responses by position as much as by correlation id).
+// Owns the rules for bad input: a frame above the maximum size, an unparsable header
+// or body, an unknown API key or a version we do not serve closes this connection with
+// a log line; nothing here can disturb other connections.
+
+import type { Socket } from 'node:net'
+import { Reader } from '../../protocol/wire/reader.ts'
+import { Writer } from '../../protocol/wire/writer.ts'
+import { decodeRequestHeader, writeResponseHeader } from '../../protocol/wire/headers.ts'
+import { encodeApiVersionsResponse } from '../../protocol/messages/api-versions-response.ts'
+import { ErrorCode } from '../../protocol/error-codes.ts'
+import { FrameDecoder, FrameTooLargeError } from './frame-decoder.ts'
+import { apiVersionsResponse } from '../handlers/18-api-versions.ts'
+import type { BrokerContext } from '../broker-context.ts'
+import type { RequestContext, RequestHeaderInfo, ApiHandler } from '../handlers/api-handler.ts'
+import type { Logger } from '../logger.ts'
+
+const API_VERSIONS = 18
+// Requests a client may have outstanding before we stop reading its socket. Kafka clients
+// pipeline at most a handful (max.in.flight 5); the bound protects memory from a flood.
+const MAX_IN_FLIGHT = 256
+
+interface Slot {
+  done: boolean
+  chunks: Buffer[] | null
+}
+
+export class Connection {
+  readonly id: number
+  private readonly socket: Socket
+  private readonly broker: BrokerContext
+  private readonly log: Logger
+  private readonly decoder: FrameDecoder
+  private readonly abort = new AbortController()
+  private readonly queue: Slot[] = []
+  private readonly remote: string
+  private paused = false
+  private closed = false
+  private draining: (() => void) | null = null
+
+  constructor(id: number, socket: Socket, broker: BrokerContext) {
+    this.id = id
+    this.socket = socket
+    this.broker = broker
+    this.remote = `${socket.remoteAddress}:${socket.remotePort}`
+    this.log = broker.logger.child({ conn: id, remote: this.remote })
+    this.decoder = new FrameDecoder(broker.options.maxRequestBytes)
+    socket.setNoDelay(true)
+    socket.on('data', (chunk: Buffer) => this.onData(chunk))
+    socket.on('drain', () => this.updateFlow())
+    socket.on('error', (err) => this.log.debug({ err: err.message }, 'socket error'))
+    socket.on('close', () => this.onClose())
+  }
+
+  /** Stops reading, lets in-flight requests finish and their responses leave, then ends. */
+  drain(): Promise<void> {
+    if (this.closed) return Promise.resolve()
+    this.socket.pause()
+    this.paused = true
+    // Long polls answer now (with what they have) instead of at their deadline.
+    this.abort.abort()
+    return new Promise((resolve) => {
+      this.draining = () => {
+        this.socket.end()
+        resolve()
+      }
+      this.flush()
+    })
+  }
+
+  private onData(chunk: Buffer): void {
+    try {
+      this.decoder.push(chunk, (frame) => this.onFrame(frame))
+    } catch (err) {
+      if (err instanceof FrameTooLargeError) this.kill(err.message)
+      else this.kill(`failed to process request: ${(err as Error).message}`)
+    }
+  }
+
+  private onFrame(frame: Buffer): void {
+    if (this.closed) return
+    const r = new Reader(frame)
+    let header: RequestHeaderInfo
+    try {
+      header = decodeRequestHeader(r)
+    } catch (err) {
+      return this.kill(`malformed request header: ${(err as Error).message}`)
+    }
+    const handler = this.broker.handlers.get(header.apiKey)
+    if (handler === undefined) return this.kill(`unknown API key ${header.apiKey} (correlation id ${header.correlationId})`)
+
+    if (header.apiKey === API_VERSIONS && header.apiVersion > handler.maxVersion) {
+      // KIP-511: answer in v0 so the client can read our range and retry.
+      return this.respond(header, 0, apiVersionsResponse(this.broker, ErrorCode.UNSUPPORTED_VERSION), (w, v, res) => encodeApiVersionsResponse(w, v, res))
+    }
+    if (header.apiVersion < handler.minVersion || header.apiVersion > handler.maxVersion) {
+      return this.kill(`unsupported version ${header.apiVersion} of ${handler.name} (supported ${handler.minVersion}-${handler.maxVersion})`)
+    }
+    let request: unknown
+    try {
+      request = handler.decode(r, header.apiVersion)
+    } catch (err) {
+      return this.kill(`malformed ${handler.name} v${header.apiVersion} request: ${(err as Error).message}`)
+    }
+    this.dispatch(handler, header, request)
+  }
+
+  private dispatch(handler: ApiHandler, header: RequestHeaderInfo, request: unknown): void {
+    const slot: Slot = { done: false, chunks: null }
+    this.queue.push(slot)
+    this.updateFlow()
+    const ctx: RequestContext = { broker: this.broker, header, connectionId: this.id, remote: this.remote, signal: this.abort.signal }
+    let pending: Promise<unknown>
+    try {
+      pending = Promise.resolve(handler.handle(ctx, request))
+    } catch (err) {
+      pending = Promise.reject(err)
+    }
+    pending.then(
+      (response) => this.complete(slot, handler, header, request, response),
+      (err: unknown) => {
+        this.log.error({ err, api: handler.name, version: header.apiVersion }, 'request handler failed')
+        this.complete(slot, handler, header, request, handler.errorResponse(request, ErrorCode.UNKNOWN_SERVER_ERROR, header.apiVersion))
+      },
+    )
+  }
+
+  private complete(slot: Slot, handler: ApiHandler, header: RequestHeaderInfo, request: unknown, response: unknown): void {
+    slot.done = true
+    if (response !== null && !this.closed) {
+      try {
+        slot.chunks = this.encode(header, header.apiVersion, response, (w, v, res) => handler.encode(w, v, res))
+      } catch (err) {
+        this.log.error({ err, api: handler.name, version: header.apiVersion }, 'cannot encode response')
+        try {
+          slot.chunks = this.encode(header, header.apiVersion, handler.errorResponse(request, ErrorCode.UNKNOWN_SERVER_ERROR, header.apiVersion), (w, v, res) => handler.encode(w, v, res))
+        } catch {
+          return this.kill('cannot encode an error response either')
+        }
+      }
+    }
+    this.flush()
+  }
+
+  private respond<T>(header: RequestHeaderInfo, bodyVersion: number, response: T, encode: (w: Writer, version: number, res: T) => void): void {
+    this.queue.push({ done: true, chunks: this.encode(header, bodyVersion, response, encode) })
+    this.flush()
+  }
+
+  private encode<T>(header: RequestHeaderInfo, bodyVersion: number, response: T, encode: (w: Writer, version: number, res: T) => void): Buffer[] {
+    const w = Writer.frame()
+    writeResponseHeader(w, header.apiKey, bodyVersion, header.correlationId)
+    encode(w, bodyVersion, response)
+    return w.finish()
+  }
+
+  private flush(): void {
+    if (this.closed) return
+    let corked = false
+    while (this.queue.length > 0 && this.queue[0]!.done) {
+      const slot = this.queue.shift()!
+      if (slot.chunks === null) continue
+      if (!corked) {
+        this.socket.cork()
+        corked = true
+      }
+      for (const c of slot.chunks) this.socket.write(c)
+    }
+    if (corked) this.socket.uncork()
+    this.updateFlow()
+    if (this.draining !== null && this.queue.length === 0) {
+      const done = this.draining
+      this.draining = null
+      done()
+    }
+  }
+
+  // Reading pauses while too many requests are outstanding or the client is not reading
+  // its responses, so one slow or hostile client cannot make the broker buffer without bound.
+  private updateFlow(): void {
+    if (this.closed || this.draining !== null) return
+    const congested = this.queue.length >= MAX_IN_FLIGHT || this.socket.writableNeedDrain
+    if (congested && !this.paused) {
+      this.paused = true
+      this.socket.pause()
+    } else if (!congested && this.paused) {
+      this.paused = false
+      this.socket.resume()
+    }
+  }
+
+  private kill(reason: string): void {
+    if (this.closed) return
+    this.log.warn({ reason }, 'closing connection')
+    this.closed = true
+    this.abort.abort()
+    this.socket.destroy()
+  }
+
+  private onClose(): void {
+    if (this.decoder.partialBytes > 0 && !this.closed) {
+      this.log.warn({ received: this.decoder.partialBytes, expected: this.decoder.expectedBytes }, 'connection closed in the middle of a request frame')
+    }
+    this.closed = true
+    this.abort.abort()
+    if (this.draining !== null) {
+      const done = this.draining
+      this.draining = null
+      done()
+    }
+  }
+}

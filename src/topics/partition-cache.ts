@@ -1,0 +1,75 @@
+// The main thread's view of each partition's bounds (log start offset, high watermark),
+// refreshed from every shard result. It lets ListOffsets answer earliest/latest without
+// a worker round trip and lets a long-polling Fetch sleep until an append lands on one
+// of its partitions instead of polling the workers.
+
+export interface PartitionState {
+  logStartOffset: number
+  highWatermark: number
+  watchers: Set<AppendWatcher> | null
+}
+
+export type AppendWatcher = (bytes: number) => void
+
+export class PartitionCache {
+  private readonly states = new Map<string, PartitionState>()
+
+  private static key(topic: string, partition: number): string {
+    return `${topic}\u0000${partition}`
+  }
+
+  get(topic: string, partition: number): PartitionState | undefined {
+    return this.states.get(PartitionCache.key(topic, partition))
+  }
+
+  update(topic: string, partition: number, logStartOffset: number | undefined, highWatermark: number | undefined): void {
+    if (logStartOffset === undefined || highWatermark === undefined) return
+    const key = PartitionCache.key(topic, partition)
+    const s = this.states.get(key)
+    if (s === undefined) {
+      this.states.set(key, { logStartOffset, highWatermark, watchers: null })
+      return
+    }
+    s.logStartOffset = logStartOffset
+    s.highWatermark = highWatermark
+  }
+
+  /** Records an append and wakes the fetches waiting on this partition. */
+  appended(topic: string, partition: number, logStartOffset: number | undefined, highWatermark: number | undefined, bytes: number): void {
+    this.update(topic, partition, logStartOffset, highWatermark)
+    const s = this.states.get(PartitionCache.key(topic, partition))
+    if (s?.watchers) for (const w of [...s.watchers]) w(bytes)
+  }
+
+  /** Calls `watcher` on every append to any of the partitions; returns the unsubscribe. */
+  watch(partitions: Array<{ topic: string; partition: number }>, watcher: AppendWatcher): () => void {
+    const watched: PartitionState[] = []
+    for (const p of partitions) {
+      const key = PartitionCache.key(p.topic, p.partition)
+      let s = this.states.get(key)
+      if (s === undefined) {
+        s = { logStartOffset: 0, highWatermark: 0, watchers: null }
+        this.states.set(key, s)
+      }
+      s.watchers ??= new Set()
+      s.watchers.add(watcher)
+      watched.push(s)
+    }
+    return () => {
+      for (const s of watched) {
+        s.watchers?.delete(watcher)
+        if (s.watchers?.size === 0) s.watchers = null
+      }
+    }
+  }
+
+  /** Forgets a deleted topic's partitions, waking their watchers so fetches answer at once. */
+  dropTopic(topic: string, partitions: number): void {
+    for (let p = 0; p < partitions; p++) {
+      const key = PartitionCache.key(topic, p)
+      const s = this.states.get(key)
+      this.states.delete(key)
+      if (s?.watchers) for (const w of [...s.watchers]) w(0)
+    }
+  }
+}

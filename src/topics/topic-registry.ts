@@ -1,0 +1,119 @@
+// The broker's catalogue of topics: names, ids, partition counts and explicitly set
+// configs. Owns the file `<data-dir>/samsa-topics.meta` (a versioned, checksummed
+// metadata file written temp-then-rename), which is rewritten on every create or
+// delete before the change is acknowledged. Lives on the main thread; the shard workers
+// only ever see the resolved LogConfig that travels with each operation.
+
+import { randomBytes } from 'node:crypto'
+import { join } from 'node:path'
+import type { FileIO } from '../../storage/file-io.ts'
+import { readMetadataFile, writeMetadataFile } from '../../storage/metadata-file.ts'
+import { defaultLogConfig, parseTopicConfigs, type LogConfig } from '../../storage/log-config.ts'
+import { collisionKey } from './topic-name.ts'
+
+export interface TopicInfo {
+  name: string
+  id: string
+  partitions: number
+  configs: Record<string, string>
+  internal: boolean
+  logConfig: LogConfig
+}
+
+interface StoredTopic {
+  name: string
+  id: string
+  partitions: number
+  configs: Record<string, string>
+  internal: boolean
+}
+
+interface StoredCatalogue {
+  topics: StoredTopic[]
+}
+
+export const TOPICS_FILE = 'samsa-topics.meta'
+
+export function newTopicId(): string {
+  let id: Buffer
+  do id = randomBytes(16)
+  while (id.every((b) => b === 0))
+  return id.toString('base64url')
+}
+
+export class TopicRegistry {
+  readonly byName = new Map<string, TopicInfo>()
+  readonly byId = new Map<string, TopicInfo>()
+  private readonly collisions = new Map<string, string>()
+  private readonly io: FileIO | null
+  private readonly file: string | null
+  private readonly brokerDefaults: LogConfig
+
+  /** `io`/`dataDir` null: memory mode, nothing is persisted. */
+  constructor(io: FileIO | null, dataDir: string | null, brokerDefaults: Record<string, string>) {
+    this.io = io
+    this.file = dataDir === null ? null : join(dataDir, TOPICS_FILE)
+    const parsed = parseTopicConfigs(brokerDefaults)
+    if ('error' in parsed) throw new Error(`Invalid broker log default: ${parsed.message}`)
+    this.brokerDefaults = { ...defaultLogConfig, ...parsed.config }
+  }
+
+  load(): void {
+    if (this.io === null || this.file === null) return
+    const stored = readMetadataFile(this.io, this.file) as StoredCatalogue | undefined
+    if (stored === undefined) return
+    for (const t of stored.topics) this.add(t)
+  }
+
+  resolveConfig(configs: Record<string, string>): { config: LogConfig } | { error: number; message: string } {
+    const parsed = parseTopicConfigs(configs)
+    if ('error' in parsed) return { error: 40, message: parsed.message }
+    return { config: { ...this.brokerDefaults, ...parsed.config } }
+  }
+
+  collidesWith(name: string): string | undefined {
+    const other = this.collisions.get(collisionKey(name))
+    return other !== undefined && other !== name ? other : undefined
+  }
+
+  create(name: string, partitions: number, configs: Record<string, string>, internal = false): TopicInfo {
+    const info = this.add({ name, id: newTopicId(), partitions, configs, internal })
+    this.persist()
+    return info
+  }
+
+  delete(name: string): TopicInfo | undefined {
+    const info = this.byName.get(name)
+    if (info === undefined) return undefined
+    this.byName.delete(name)
+    this.byId.delete(info.id)
+    this.collisions.delete(collisionKey(name))
+    this.persist()
+    return info
+  }
+
+  get(name: string): TopicInfo | undefined {
+    return this.byName.get(name)
+  }
+
+  all(): IterableIterator<TopicInfo> {
+    return this.byName.values()
+  }
+
+  private add(t: StoredTopic): TopicInfo {
+    const resolved = this.resolveConfig(t.configs)
+    if ('error' in resolved) throw new Error(`Topic ${t.name} in ${this.file}: ${resolved.message}`)
+    const info: TopicInfo = { ...t, logConfig: resolved.config }
+    this.byName.set(t.name, info)
+    this.byId.set(t.id, info)
+    this.collisions.set(collisionKey(t.name), t.name)
+    return info
+  }
+
+  private persist(): void {
+    if (this.io === null || this.file === null) return
+    const topics: StoredTopic[] = []
+    for (const t of this.byName.values()) topics.push({ name: t.name, id: t.id, partitions: t.partitions, configs: t.configs, internal: t.internal })
+    writeMetadataFile(this.io, this.file, { topics } satisfies StoredCatalogue)
+  }
+}

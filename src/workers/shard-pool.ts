@@ -1,0 +1,139 @@
+// The main thread's side of the shards. Each shard is a one-thread piscina pool, so a
+// partition is always served by the same worker and its operations stay in order.
+// Operations queued during one event-loop turn travel to a shard as one task: produced
+// bytes are packed into a single transferred ArrayBuffer (one copy out of the socket
+// buffers), and fetched bytes come back packed the same way.
+
+import { availableParallelism } from 'node:os'
+import { Piscina } from 'piscina'
+import type { ShardInit, ShardOp, ShardTask, ShardTaskResult, OpResult } from './shard-protocol.ts'
+
+const workerFile = new URL('./shard-worker.ts', import.meta.url).href
+
+export interface OpOutcome {
+  result: OpResult
+  records: Buffer | null // read results only
+}
+
+type QueuedOp = { op: ShardOp; data: Buffer | null; resolve: (o: OpOutcome) => void; reject: (e: unknown) => void }
+
+class Shard {
+  readonly pool: Piscina
+  queue: QueuedOp[] = []
+  scheduled = false
+  inFlight = 0
+  constructor(init: ShardInit) {
+    this.pool = new Piscina({
+      filename: workerFile,
+      minThreads: 1,
+      maxThreads: 1,
+      // The worker keeps partition state in memory: it must never be reaped for idleness.
+      idleTimeout: Number.POSITIVE_INFINITY,
+      concurrentTasksPerWorker: 1,
+      workerData: init,
+      // Unbounded: back-pressure is applied per connection, not by rejecting tasks here.
+      maxQueue: Number.POSITIVE_INFINITY,
+      atomics: 'disabled',
+    })
+  }
+}
+
+export class ShardPool {
+  readonly shards: Shard[]
+
+  constructor(count: number, base: Omit<ShardInit, 'shardId'>) {
+    this.shards = []
+    for (let i = 0; i < count; i++) this.shards.push(new Shard({ ...base, shardId: i }))
+  }
+
+  get size(): number {
+    return this.shards.length
+  }
+
+  shardOf(topic: string, partition: number): number {
+    // FNV-1a over the topic name, mixed with the partition: stable across restarts and
+    // spreads the partitions of one topic over all shards.
+    let h = 0x811c9dc5
+    for (let i = 0; i < topic.length; i++) {
+      h ^= topic.charCodeAt(i)
+      h = Math.imul(h, 0x01000193)
+    }
+    h = (h + Math.imul(partition + 1, 0x9e3779b1)) >>> 0
+    return h % this.shards.length
+  }
+
+  submit(shardId: number, op: ShardOp, data: Buffer | null = null): Promise<OpOutcome> {
+    const shard = this.shards[shardId]!
+    return new Promise((resolve, reject) => {
+      shard.queue.push({ op, data, resolve, reject })
+      if (!shard.scheduled) {
+        shard.scheduled = true
+        setImmediate(() => this.dispatch(shard))
+      }
+    })
+  }
+
+  /** Sends the same op to every shard and waits for all. */
+  broadcast(op: ShardOp): Promise<OpOutcome[]> {
+    return Promise.all(this.shards.map((_, i) => this.submit(i, op)))
+  }
+
+  private dispatch(shard: Shard): void {
+    shard.scheduled = false
+    const queued = shard.queue
+    if (queued.length === 0) return
+    shard.queue = []
+
+    let dataBytes = 0
+    for (const q of queued) if (q.data !== null) dataBytes += q.data.length
+    let data: ArrayBuffer | null = null
+    const ops: ShardOp[] = new Array(queued.length)
+    if (dataBytes > 0) {
+      data = new ArrayBuffer(dataBytes)
+      const view = new Uint8Array(data)
+      let pos = 0
+      for (let i = 0; i < queued.length; i++) {
+        const q = queued[i]!
+        if (q.data !== null && q.op.op === 'append') {
+          view.set(q.data, pos)
+          ops[i] = { ...q.op, offset: pos, length: q.data.length }
+          pos += q.data.length
+        } else {
+          ops[i] = q.op
+        }
+      }
+    } else {
+      for (let i = 0; i < queued.length; i++) ops[i] = queued[i]!.op
+    }
+
+    const task: ShardTask = { ops, data, now: Date.now() }
+    shard.inFlight++
+    const run = data === null ? shard.pool.run(task) : shard.pool.run(task, { transferList: [data] })
+    run.then(
+      (res: ShardTaskResult) => {
+        shard.inFlight--
+        const out = res.data === null ? null : Buffer.from(res.data)
+        for (let i = 0; i < queued.length; i++) {
+          const result = res.results[i]!
+          let records: Buffer | null = null
+          if (out !== null && result.recordsLength !== undefined && result.recordsLength > 0) {
+            records = out.subarray(result.recordsOffset!, result.recordsOffset! + result.recordsLength)
+          }
+          queued[i]!.resolve({ result, records })
+        }
+      },
+      (err: unknown) => {
+        shard.inFlight--
+        for (const q of queued) q.reject(err)
+      },
+    )
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.shards.map((s) => s.pool.destroy()))
+  }
+}
+
+export function defaultShardCount(): number {
+  return Math.max(1, availableParallelism() - 1)
+}

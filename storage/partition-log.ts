@@ -1,0 +1,524 @@
+// The log of one partition: the directory `<dataDir>/<topic>-<partition>/` and every
+// segment in it, oldest first, the last one active. Owns the partition's offsets:
+// logStartOffset ≤ every readable offset < logEndOffset; offsets are contiguous from the
+// first segment's base (a recovered log is a prefix of what was written); recoveryPoint
+// is the offset below which everything has been fsynced. Single writer, synchronous I/O.
+
+import { ErrorCode } from '../protocol/error-codes.ts'
+import {
+  BATCH_LENGTH_OFFSET, LOG_OVERHEAD, batchBaseOffset, batchLastOffsetDelta, batchMaxTimestamp,
+  setBaseOffset, setLogAppendTime, setPartitionLeaderEpoch,
+} from '../protocol/records/record-batch.ts'
+import { isNotFound, type FileIO } from './file-io.ts'
+import type { LogConfig } from './log-config.ts'
+import {
+  INDEX_SUFFIX, LOG_SUFFIX, LogSegment, TIME_INDEX_SUFFIX, parseSegmentFileName, segmentFileName,
+  type OffsetAndTimestamp, type SegmentSettings,
+} from './log-segment.ts'
+import { StorageError } from './storage-error.ts'
+
+export { StorageError } from './storage-error.ts'
+export type { OffsetAndTimestamp } from './log-segment.ts'
+
+/** ListOffsets special timestamps. */
+export const ListOffsetsTimestamp = {
+  LATEST: -1,
+  EARLIEST: -2,
+  MAX_TIMESTAMP: -3,
+  EARLIEST_LOCAL: -4,
+  LATEST_TIERED: -5,
+} as const
+
+export interface OpenLogOptions {
+  /** The data dir had a clean-shutdown marker: trust the segments. */
+  clean: boolean
+  /** From recovery-point-offset-checkpoint; segments holding offsets at or above it are recovered when not clean. */
+  recoveryPoint: number
+  /** From log-start-offset-checkpoint, if any. */
+  logStartOffset?: number
+  now: number
+}
+
+export interface AppendResult {
+  baseOffset: number
+  lastOffset: number
+  /** The broker time written into the batch under LogAppendTime, else −1. */
+  logAppendTime: number
+  logStartOffset: number
+}
+
+export interface ReadOptions {
+  /** Return the first batch whole even if it alone exceeds maxBytes. */
+  minOneBatch: boolean
+  /** Stop before the first batch whose base offset is at or past this (e.g. a last stable offset). */
+  maxOffset?: number
+}
+
+export interface ReadResult {
+  /** Whole batches, back to back; empty when nothing is available. */
+  records: Buffer
+  highWatermark: number
+  logStartOffset: number
+  logEndOffset: number
+}
+
+/** What opening the log had to repair, for the caller to log. */
+export interface RecoveryReport {
+  recoveredSegments: number
+  truncatedBytes: number
+  deletedSegments: number
+}
+
+const EMPTY = Buffer.alloc(0)
+const MAX_RELATIVE_OFFSET = 0x7fffffff
+
+function settingsOf(config: LogConfig): SegmentSettings {
+  return { indexIntervalBytes: config.indexIntervalBytes, segmentIndexBytes: config.segmentIndexBytes }
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
+}
+
+export class PartitionLog {
+  readonly dir: string
+  private readonly io: FileIO
+  private _config: LogConfig
+  private readonly segments: LogSegment[]
+  logStartOffset: number
+  recoveryPoint: number
+  readonly recoveryReport: RecoveryReport
+  private dirNeedsSync = false
+  private offline: string | null = null
+  private closed = false
+
+  private constructor(io: FileIO, dir: string, config: LogConfig, segments: LogSegment[], logStartOffset: number, report: RecoveryReport) {
+    this.io = io
+    this.dir = dir
+    this._config = config
+    this.segments = segments
+    this.logStartOffset = logStartOffset
+    this.recoveryPoint = 0
+    this.recoveryReport = report
+  }
+
+  /**
+   * Opens (creating if needed) the partition directory. Unclean: every segment holding
+   * offsets ≥ recoveryPoint is recovered (CRC scan, torn tail cut, indexes rebuilt), and
+   * the segments after the first cut or gap are deleted; the result is fsynced so the
+   * recovery point can move to the log end. Clean: segments are trusted, but missing or
+   * invalid indexes are still rebuilt.
+   */
+  static open(io: FileIO, dir: string, config: LogConfig, options: OpenLogOptions): PartitionLog {
+    const existed = io.exists(dir)
+    if (!existed) {
+      io.mkdirp(dir)
+      io.fsyncDir(parentDir(dir))
+    }
+    const names = io.readdir(dir)
+    const bases: number[] = []
+    const present = new Set(names)
+    for (const name of names) {
+      const base = parseSegmentFileName(name)
+      if (base !== null) bases.push(base)
+    }
+    bases.sort((a, b) => a - b)
+    // Index files whose .log is gone are leftovers of an interrupted delete.
+    for (const name of names) {
+      for (const suffix of [INDEX_SUFFIX, TIME_INDEX_SUFFIX]) {
+        if (name.endsWith(suffix) && /^\d{20}\./.test(name) && !present.has(name.slice(0, 20) + LOG_SUFFIX)) unlinkQuietly(io, `${dir}/${name}`)
+      }
+    }
+
+    const settings = settingsOf(config)
+    const report: RecoveryReport = { recoveredSegments: 0, truncatedBytes: 0, deletedSegments: 0 }
+    const segments: LogSegment[] = []
+    let firstToRecover = options.clean ? Infinity : 0
+    if (!options.clean) {
+      for (let i = 0; i < bases.length; i++) if (bases[i]! <= options.recoveryPoint) firstToRecover = i
+    }
+    try {
+      for (let i = 0; i < bases.length; i++) {
+        const recover = i >= firstToRecover
+        const segment = LogSegment.open(io, dir, bases[i]!, settings, options.now, recover)
+        segments.push(segment)
+        if (recover) report.recoveredSegments++
+        report.truncatedBytes += segment.truncatedBytes
+        const next = bases[i + 1]
+        if (next !== undefined && (segment.truncatedBytes > 0 || segment.nextOffset !== next)) {
+          // Anything after a cut or a hole was written after data that is now gone.
+          for (let j = i + 1; j < bases.length; j++) {
+            deleteSegmentFiles(io, dir, bases[j]!)
+            report.deletedSegments++
+          }
+          break
+        }
+      }
+      let logStartOffset = Math.max(options.logStartOffset ?? 0, segments[0]?.baseOffset ?? 0)
+      const logEnd = segments.length === 0 ? logStartOffset : segments[segments.length - 1]!.nextOffset
+      if (logStartOffset > logEnd) {
+        // Everything below the checkpointed log start is deleted anyway: start afresh there.
+        for (const s of segments) {
+          s.delete()
+          report.deletedSegments++
+        }
+        segments.length = 0
+      }
+      if (segments.length === 0) segments.push(LogSegment.create(io, dir, logStartOffset, settings, options.now))
+      logStartOffset = Math.max(logStartOffset, segments[0]!.baseOffset)
+      for (let i = 0; i < segments.length - 1; i++) segments[i]!.onBecomeInactive()
+
+      const log = new PartitionLog(io, dir, config, segments, logStartOffset, report)
+      if (!options.clean || report.deletedSegments > 0 || !existed) log.dirNeedsSync = true
+      // Recovered bytes may still sit only in the page cache after a kill: make them durable before claiming them.
+      log.flush()
+      return log
+    } catch (err) {
+      for (const s of segments) closeQuietly(s)
+      throw err
+    }
+  }
+
+  get config(): LogConfig {
+    return this._config
+  }
+
+  /** Applies a new topic config (AlterConfigs); cheap enough to call on every operation. */
+  set config(config: LogConfig) {
+    if (config === this._config) return
+    this._config = config
+    this.active.applySettings(settingsOf(config))
+  }
+
+  get logEndOffset(): number {
+    return this.active.nextOffset
+  }
+
+  /** Single node: everything appended is committed. */
+  get highWatermark(): number {
+    return this.active.nextOffset
+  }
+
+  /** Bytes held in all segments. */
+  get size(): number {
+    let total = 0
+    for (const s of this.segments) total += s.size
+    return total
+  }
+
+  get segmentCount(): number {
+    return this.segments.length
+  }
+
+  /** Base offsets of the segments, oldest first. */
+  get segmentBaseOffsets(): number[] {
+    return this.segments.map((s) => s.baseOffset)
+  }
+
+  private get active(): LogSegment {
+    return this.segments[this.segments.length - 1]!
+  }
+
+  /**
+   * Appends validated records (normally exactly one batch): assigns offsets by patching
+   * each baseOffset in place (partitionLeaderEpoch = 0), applies LogAppendTime when the
+   * topic asks for it, rolls first if needed, then writes them in one positional write.
+   */
+  append(records: Buffer, now: number): AppendResult {
+    this.ensureWritable()
+    const baseOffset = this.active.nextOffset
+    const logAppendTime = this._config.messageTimestampType === 'LogAppendTime' ? now : -1
+    let offset = baseOffset
+    let maxTimestamp = -1
+    let offsetOfMaxTimestamp = baseOffset
+    let pos = 0
+    while (pos < records.length) {
+      const size = records.readInt32BE(pos + BATCH_LENGTH_OFFSET) + LOG_OVERHEAD
+      const lastOffset = offset + batchLastOffsetDelta(records, pos)
+      setBaseOffset(records, pos, offset)
+      setPartitionLeaderEpoch(records, pos, 0)
+      if (logAppendTime >= 0) setLogAppendTime(records, pos, logAppendTime)
+      const batchMax = logAppendTime >= 0 ? logAppendTime : batchMaxTimestamp(records, pos)
+      if (batchMax > maxTimestamp) {
+        maxTimestamp = batchMax
+        offsetOfMaxTimestamp = lastOffset
+      }
+      offset = lastOffset + 1
+      pos += size
+    }
+    const lastOffset = offset - 1
+    try {
+      this.maybeRoll(records.length, lastOffset, now)
+      this.active.append(records, baseOffset, lastOffset, maxTimestamp, offsetOfMaxTimestamp, now)
+    } catch (err) {
+      throw this.goOffline('append', err)
+    }
+    return { baseOffset, lastOffset, logAppendTime, logStartOffset: this.logStartOffset }
+  }
+
+  private maybeRoll(size: number, lastOffset: number, now: number): void {
+    const active = this.active
+    if (active.size === 0) return
+    if (
+      active.size + size > this._config.segmentBytes ||
+      now - active.rollBaseTime > this._config.segmentMs ||
+      lastOffset - active.baseOffset > MAX_RELATIVE_OFFSET ||
+      active.isIndexFull
+    ) {
+      this.roll(now)
+    }
+  }
+
+  /** Starts a new active segment at the log end. */
+  roll(now: number): void {
+    const active = this.active
+    if (active.size === 0) return
+    active.onBecomeInactive()
+    this.segments.push(LogSegment.create(this.io, this.dir, active.nextOffset, settingsOf(this._config), now))
+    this.dirNeedsSync = true
+  }
+
+  /**
+   * Whole batches from the one holding `fetchOffset` (a fetch from the middle of a batch
+   * gets that batch), up to `maxBytes`, across segments. With `minOneBatch` a first batch
+   * larger than maxBytes is returned whole. `fetchOffset` = log end gives no records;
+   * outside [logStartOffset, logEndOffset] throws OFFSET_OUT_OF_RANGE.
+   */
+  read(fetchOffset: number, maxBytes: number, options: ReadOptions): ReadResult {
+    if (this.closed) throw new StorageError(ErrorCode.KAFKA_STORAGE_ERROR, `log ${this.dir} is closed`)
+    const logEnd = this.logEndOffset
+    if (fetchOffset < this.logStartOffset || fetchOffset > logEnd) {
+      throw new StorageError(ErrorCode.OFFSET_OUT_OF_RANGE, `offset ${fetchOffset} is outside [${this.logStartOffset}, ${logEnd}] of ${this.dir}`)
+    }
+    const limit = options.maxOffset === undefined ? logEnd : Math.min(logEnd, options.maxOffset)
+    if (fetchOffset >= limit) return this.result(EMPTY)
+    try {
+      return this.result(this.readBatches(fetchOffset, Math.max(0, maxBytes), options.minOneBatch, limit))
+    } catch (err) {
+      throw asStorageError(`read from ${this.dir}`, err)
+    }
+  }
+
+  private result(records: Buffer): ReadResult {
+    const logEnd = this.logEndOffset
+    return { records, highWatermark: logEnd, logStartOffset: this.logStartOffset, logEndOffset: logEnd }
+  }
+
+  private readBatches(fetchOffset: number, maxBytes: number, minOneBatch: boolean, limit: number): Buffer {
+    let i = this.floorSegment(fetchOffset)
+    let position = this.segments[i]!.findPosition(fetchOffset)
+    while (position < 0) {
+      i++
+      if (i >= this.segments.length) return EMPTY
+      position = this.segments[i]!.size > 0 ? 0 : -1
+    }
+    let available = this.segments[i]!.size - position
+    for (let j = i + 1; j < this.segments.length; j++) available += this.segments[j]!.size
+    const want = Math.min(available, maxBytes)
+
+    const buf = Buffer.allocUnsafe(want)
+    let filled = 0
+    for (let j = i, from = position; j < this.segments.length && filled < want; j++, from = 0) {
+      filled += this.segments[j]!.readInto(from, buf, filled, want - filled)
+    }
+    let end = 0
+    while (end + LOG_OVERHEAD <= filled) {
+      const size = buf.readInt32BE(end + BATCH_LENGTH_OFFSET) + LOG_OVERHEAD
+      if (end + size > filled || batchBaseOffset(buf, end) >= limit) break
+      end += size
+    }
+    if (end > 0) return buf.subarray(0, end)
+    if (!minOneBatch) return EMPTY
+    const first = this.segments[i]!.readBatchAt(position)
+    return batchBaseOffset(first, 0) >= limit ? EMPTY : first
+  }
+
+  /** Index of the segment with the largest base offset ≤ `offset` (0 if none). */
+  private floorSegment(offset: number): number {
+    let lo = 0
+    let hi = this.segments.length - 1
+    let found = 0
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1
+      if (this.segments[mid]!.baseOffset <= offset) {
+        found = mid
+        lo = mid + 1
+      } else {
+        hi = mid - 1
+      }
+    }
+    return found
+  }
+
+  /**
+   * ListOffsets for one partition: −2 (and −4) earliest, −1 latest (timestamp −1 for both),
+   * −3 the record with the largest timestamp, t ≥ 0 the first record with timestamp ≥ t.
+   * null when there is no such record (Kafka then answers offset −1, timestamp −1).
+   */
+  listOffsets(timestamp: number): OffsetAndTimestamp | null {
+    if (timestamp === ListOffsetsTimestamp.EARLIEST || timestamp === ListOffsetsTimestamp.EARLIEST_LOCAL) {
+      return { offset: this.logStartOffset, timestamp: -1 }
+    }
+    if (timestamp === ListOffsetsTimestamp.LATEST) return { offset: this.logEndOffset, timestamp: -1 }
+    try {
+      if (timestamp === ListOffsetsTimestamp.MAX_TIMESTAMP) {
+        let best: LogSegment | null = null
+        for (const s of this.segments) if (best === null || s.maxTimestamp > best.maxTimestamp) best = s
+        return best === null || best.maxTimestamp < 0 ? null : best.findMaxTimestampRecord()
+      }
+      if (timestamp < 0) return null
+      for (const s of this.segments) {
+        if (s.nextOffset <= this.logStartOffset || s.maxTimestamp < timestamp) continue
+        const found = s.findOffsetByTimestamp(timestamp, this.logStartOffset)
+        if (found !== null) return found
+      }
+      return null
+    } catch (err) {
+      throw asStorageError(`listOffsets in ${this.dir}`, err)
+    }
+  }
+
+  /** fsyncs every changed segment (and the directory after segment creation or removal); the recovery point becomes the log end. */
+  flush(): void {
+    if (this.offline !== null) throw new StorageError(ErrorCode.KAFKA_STORAGE_ERROR, this.offline)
+    if (this.closed) return
+    const logEnd = this.logEndOffset
+    try {
+      for (const s of this.segments) if (s.isDirty || !s.isActive) s.flush()
+      if (this.dirNeedsSync) {
+        this.io.fsyncDir(this.dir)
+        this.dirNeedsSync = false
+      }
+    } catch (err) {
+      throw this.goOffline('flush', err)
+    }
+    this.recoveryPoint = logEnd
+  }
+
+  /**
+   * Deletes whole segments, oldest first and never the active one: those entirely below
+   * logStartOffset, then (if cleanup.policy has delete) those whose largest timestamp is
+   * more than retention.ms old, then as many as needed to bring the log within
+   * retention.bytes. Returns how many were deleted.
+   */
+  applyRetention(now: number): number {
+    this.ensureWritable()
+    let deleted = 0
+    const config = this._config
+    try {
+      while (this.segments.length > 1 && this.segments[1]!.baseOffset <= this.logStartOffset) deleted += this.deleteOldest()
+      if (config.cleanupPolicy.includes('delete')) {
+        if (config.retentionMs >= 0) {
+          while (this.segments.length > 1 && now - this.segments[0]!.largestTimestamp > config.retentionMs) deleted += this.deleteOldest()
+        }
+        if (config.retentionBytes >= 0) {
+          let excess = this.size - config.retentionBytes
+          while (this.segments.length > 1 && excess - this.segments[0]!.size >= 0) {
+            excess -= this.segments[0]!.size
+            deleted += this.deleteOldest()
+          }
+        }
+      }
+    } catch (err) {
+      throw this.goOffline('retention', err)
+    }
+    return deleted
+  }
+
+  private deleteOldest(): number {
+    const segment = this.segments.shift()!
+    this.logStartOffset = Math.max(this.logStartOffset, this.segments[0]!.baseOffset)
+    segment.delete()
+    this.dirNeedsSync = true
+    return 1
+  }
+
+  /**
+   * DeleteRecords: moves logStartOffset up to `offset` (−1 = the high watermark) and drops
+   * segments wholly below it. Returns the new logStartOffset (Kafka's low watermark).
+   */
+  deleteRecordsBefore(offset: number): number {
+    this.ensureWritable()
+    const target = offset === -1 ? this.highWatermark : offset
+    if (target < 0 || target > this.highWatermark) {
+      throw new StorageError(ErrorCode.OFFSET_OUT_OF_RANGE, `cannot delete records before ${offset}: outside [0, ${this.highWatermark}] of ${this.dir}`)
+    }
+    if (target > this.logStartOffset) {
+      this.logStartOffset = target
+      try {
+        while (this.segments.length > 1 && this.segments[1]!.baseOffset <= target) this.deleteOldest()
+      } catch (err) {
+        throw this.goOffline('deleteRecords', err)
+      }
+    }
+    return this.logStartOffset
+  }
+
+  /** Flushes and closes every segment. The log is unusable afterwards. */
+  close(): void {
+    if (this.closed) return
+    let failure: unknown = null
+    if (this.offline === null) {
+      try {
+        for (const s of this.segments) s.close()
+        if (this.dirNeedsSync) this.io.fsyncDir(this.dir)
+        this.recoveryPoint = this.logEndOffset
+      } catch (err) {
+        failure = err
+      }
+    }
+    if (failure !== null || this.offline !== null) for (const s of this.segments) closeQuietly(s)
+    this.closed = true
+    if (failure !== null) throw asStorageError(`close of ${this.dir}`, failure)
+  }
+
+  /** Closes without flushing and removes the partition directory. */
+  delete(): void {
+    for (const s of this.segments) closeQuietly(s)
+    this.closed = true
+    this.io.rmrf(this.dir)
+  }
+
+  private ensureWritable(): void {
+    if (this.offline !== null) throw new StorageError(ErrorCode.KAFKA_STORAGE_ERROR, this.offline)
+    if (this.closed) throw new StorageError(ErrorCode.KAFKA_STORAGE_ERROR, `log ${this.dir} is closed`)
+  }
+
+  // After a failed write or fsync the file contents are unknown (a failed fsync may have
+  // dropped dirty pages), so the log refuses further writes, as Kafka takes a log dir offline.
+  private goOffline(what: string, err: unknown): StorageError {
+    if (err instanceof StorageError) return err
+    this.offline = `log ${this.dir} is offline after a failed ${what}: ${describe(err)}`
+    return new StorageError(ErrorCode.KAFKA_STORAGE_ERROR, this.offline)
+  }
+}
+
+function asStorageError(what: string, err: unknown): StorageError {
+  if (err instanceof StorageError) return err
+  return new StorageError(ErrorCode.KAFKA_STORAGE_ERROR, `${what} failed: ${describe(err)}`)
+}
+
+function parentDir(dir: string): string {
+  const i = dir.replace(/\/+$/, '').lastIndexOf('/')
+  return i <= 0 ? '/' : dir.slice(0, i)
+}
+
+function unlinkQuietly(io: FileIO, path: string): void {
+  try {
+    io.unlink(path)
+  } catch (err) {
+    if (!isNotFound(err)) throw err
+  }
+}
+
+function deleteSegmentFiles(io: FileIO, dir: string, baseOffset: number): void {
+  for (const suffix of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX]) unlinkQuietly(io, `${dir}/${segmentFileName(baseOffset, suffix)}`)
+}
+
+function closeQuietly(segment: LogSegment): void {
+  try {
+    segment.abandon()
+  } catch {
+    // Closing on an error path: the original failure is what matters.
+  }
+}

@@ -1,0 +1,83 @@
+import { availableParallelism } from 'node:os'
+import { resolve } from 'node:path'
+import t from 'tap'
+import { defaultBrokerOptions, resolveBrokerOptions } from '../../src/config/broker-options.ts'
+
+t.test('defaults', async (t) => {
+  const o = defaultBrokerOptions()
+  t.same(o, {
+    host: '127.0.0.1',
+    port: 9092,
+    advertisedHost: '127.0.0.1',
+    advertisedPort: 0,
+    dataDir: resolve(process.cwd(), 'data'),
+    memory: false,
+    nodeId: 0,
+    shards: Math.max(1, availableParallelism() - 1),
+    logLevel: 'info',
+    fsync: 'interval',
+    fsyncIntervalMs: 1000,
+    maxRequestBytes: 104857600,
+    autoCreateTopics: true,
+    numPartitions: 1,
+    clampReplicationFactor: false,
+    deleteTopicEnable: true,
+    groupInitialRebalanceDelayMs: 3000,
+    offsetsTopicNumPartitions: 50,
+    topicDefaults: {}
+  })
+  t.notOk('clusterId' in o, 'no cluster id unless overridden')
+})
+
+t.test('each call returns a fresh object', async (t) => {
+  const a = defaultBrokerOptions()
+  a.topicDefaults['segment.bytes'] = '1'
+  t.same(defaultBrokerOptions().topicDefaults, {})
+})
+
+t.test('embedded defaults suit in-process tests', async (t) => {
+  const o = resolveBrokerOptions({}, { embedded: true })
+  t.equal(o.port, 0)
+  t.equal(o.groupInitialRebalanceDelayMs, 0)
+  t.equal(o.logLevel, 'silent')
+  t.equal(o.host, '127.0.0.1')
+  t.equal(o.numPartitions, 1)
+  // explicit values still win over embedded defaults
+  const p = resolveBrokerOptions({ port: 19092, logLevel: 'debug', groupInitialRebalanceDelayMs: 50 }, { embedded: true })
+  t.equal(p.port, 19092)
+  t.equal(p.logLevel, 'debug')
+  t.equal(p.groupInitialRebalanceDelayMs, 50)
+})
+
+t.test('advertised host follows host, except for wildcard addresses', async (t) => {
+  t.equal(resolveBrokerOptions({ host: '10.1.2.3' }).advertisedHost, '10.1.2.3')
+  t.equal(resolveBrokerOptions({ host: '0.0.0.0' }).advertisedHost, 'localhost')
+  t.equal(resolveBrokerOptions({ host: '::' }).advertisedHost, 'localhost')
+  t.equal(resolveBrokerOptions({ host: '[::1]' }).host, '::1', 'brackets stripped')
+  t.equal(resolveBrokerOptions({ host: '0.0.0.0', advertisedHost: 'kafka' }).advertisedHost, 'kafka')
+})
+
+t.test('dataDir is made absolute against cwd', async (t) => {
+  t.equal(resolveBrokerOptions({}, { cwd: '/srv/samsa' }).dataDir, '/srv/samsa/data')
+  t.equal(resolveBrokerOptions({ dataDir: 'x/y' }, { cwd: '/srv' }).dataDir, '/srv/x/y')
+  t.equal(resolveBrokerOptions({ dataDir: '/abs' }, { cwd: '/srv' }).dataDir, '/abs')
+})
+
+t.test('undefined values mean "use the default"', async (t) => {
+  t.equal(resolveBrokerOptions({ port: undefined, clusterId: undefined }).port, 9092)
+})
+
+t.test('typed and string values are both accepted', async (t) => {
+  const o = resolveBrokerOptions({
+    port: '9093' as unknown as number,
+    memory: 'yes' as unknown as boolean,
+    logLevel: 'DEBUG' as 'debug',
+    clusterId: 'abcDEF123_-x',
+    topicDefaults: { 'retention.ms': 5000 as unknown as string, 'cleanup.policy': 'compact, delete' }
+  })
+  t.equal(o.port, 9093)
+  t.equal(o.memory, true)
+  t.equal(o.logLevel, 'debug')
+  t.equal(o.clusterId, 'abcDEF123_-x')
+  t.same(o.topicDefaults, { 'retention.ms': '5000', 'cleanup.policy': 'compact,delete' })
+})

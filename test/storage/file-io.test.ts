@@ -1,0 +1,161 @@
+import t, { type Test } from 'tap'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { MemoryFileIO, NodeFileIO, type FileIO } from '../../storage/file-io.ts'
+import { seededRandom } from './helpers.ts'
+
+function readAll(io: FileIO, path: string): string {
+  return io.readFile(path).toString()
+}
+
+function commonBehaviour(t: Test, io: FileIO, root: string): void {
+  io.mkdirp(join(root, 'a/b'))
+  t.ok(io.exists(join(root, 'a/b')))
+  const p = join(root, 'a/b/f.log')
+  const h = io.open(p, 'rw')
+  io.write(h, Buffer.from('hello'), 0)
+  io.write(h, Buffer.from('world'), 10)
+  t.equal(io.size(h), 15)
+  const buf = Buffer.alloc(20, 0xff)
+  t.equal(io.read(h, buf, 2, 18, 0), 15, 'short read at end of file')
+  t.same(buf.subarray(2, 17), Buffer.concat([Buffer.from('hello'), Buffer.alloc(5), Buffer.from('world')]), 'hole reads as zeros')
+  io.writev(h, [Buffer.from('AB'), Buffer.from('CD')], 1)
+  t.equal(readAll(io, p).slice(0, 5), 'hABCD')
+  io.truncate(h, 3)
+  t.equal(io.size(h), 3)
+  io.truncate(h, 6)
+  t.same(io.readFile(p), Buffer.from([0x68, 0x41, 0x42, 0, 0, 0]), 'extension after truncation is zero-filled')
+  io.fsync(h)
+  io.close(h)
+  const h2 = io.open(p, 'rw')
+  t.equal(io.size(h2), 6, 'rw open does not truncate')
+  io.close(h2)
+  t.throws(() => io.open(join(root, 'missing'), 'r'), { code: 'ENOENT' })
+  t.throws(() => io.readFile(join(root, 'missing')), { code: 'ENOENT' })
+  t.same(io.readdir(join(root, 'a/b')), ['f.log'])
+  io.writeFileAtomic(join(root, 'a/meta'), Buffer.from('v1'))
+  io.writeFileAtomic(join(root, 'a/meta'), Buffer.from('v2'))
+  t.equal(readAll(io, join(root, 'a/meta')), 'v2')
+  t.same(io.readdir(join(root, 'a')).sort(), ['b', 'meta'], 'no temp file left behind')
+  io.rename(join(root, 'a/meta'), join(root, 'a/meta2'))
+  t.notOk(io.exists(join(root, 'a/meta')))
+  t.equal(readAll(io, join(root, 'a/meta2')), 'v2')
+  io.unlink(join(root, 'a/meta2'))
+  t.throws(() => io.unlink(join(root, 'a/meta2')), { code: 'ENOENT' })
+  io.fsyncDir(join(root, 'a'))
+  io.rmrf(join(root, 'a'))
+  t.notOk(io.exists(join(root, 'a')))
+  io.rmrf(join(root, 'a'))
+}
+
+t.test('NodeFileIO', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'samsa-fileio-'))
+  t.teardown(() => rmSync(root, { recursive: true, force: true }))
+  commonBehaviour(t, new NodeFileIO(), root)
+})
+
+t.test('MemoryFileIO behaves like a file system', async (t) => {
+  const io = new MemoryFileIO()
+  commonBehaviour(t, io, '/data')
+  t.throws(() => io.open('/nodir/x', 'rw'), { code: 'ENOENT' }, 'parent must exist')
+  io.mkdirp('/d')
+  const h = io.open('/d/x', 'rw')
+  io.close(h)
+  t.throws(() => io.write(h, Buffer.from('x'), 0), /EBADF/, 'closed handle')
+  const r = io.open('/d/x', 'r')
+  t.throws(() => io.write(r, Buffer.from('x'), 0), /EBADF/, 'read-only handle')
+})
+
+t.test('MemoryFileIO handles files larger than one chunk', async (t) => {
+  const io = new MemoryFileIO()
+  io.mkdirp('/d')
+  const h = io.open('/d/big', 'rw')
+  const data = Buffer.alloc(3 * 1024 * 1024 + 17)
+  for (let i = 0; i < data.length; i++) data[i] = (i * 31) & 0xff
+  for (let pos = 0; pos < data.length; pos += 100_003) io.write(h, data.subarray(pos, pos + 100_003), pos)
+  t.same(io.readFile('/d/big'), data)
+  const part = Buffer.alloc(2_000_000)
+  t.equal(io.read(h, part, 0, part.length, 1_000_000), part.length)
+  t.same(part, data.subarray(1_000_000, 3_000_000))
+  io.truncate(h, 1_500_000)
+  io.truncate(h, 2_500_000)
+  t.same(io.readFile('/d/big').subarray(1_500_000), Buffer.alloc(1_000_000), 'zeros after shrink and regrow across chunks')
+})
+
+t.test('crash drops unsynced bytes and undoes unsynced overwrites', async (t) => {
+  const io = new MemoryFileIO()
+  io.mkdirp('/d')
+  const h = io.open('/d/f', 'rw')
+  io.write(h, Buffer.from('durable-'), 0)
+  io.fsync(h)
+  t.equal(io.durableLength('/d/f'), 8)
+  io.write(h, Buffer.from('lost'), 8)
+  io.write(h, Buffer.from('XX'), 0)
+  io.crash()
+  t.equal(io.readFile('/d/f').toString(), 'durable-')
+  t.throws(() => io.size(h), /EBADF/, 'handles die with the process')
+
+  const h2 = io.open('/d/f', 'rw')
+  io.truncate(h2, 2)
+  io.crash()
+  t.equal(io.readFile('/d/f').toString(), 'durable-', 'unsynced truncation is undone')
+
+  const h3 = io.open('/d/f', 'rw')
+  io.write(h3, Buffer.from('0123456789'), 8)
+  io.crash({ keepUnsyncedBytes: 4 })
+  t.equal(io.readFile('/d/f').toString(), 'durable-0123', 'torn tail kept')
+
+  const h4 = io.open('/d/f', 'rw')
+  io.write(h4, Buffer.from('abcdefgh'), 12)
+  io.crash({ keepUnsyncedBytes: 'random', random: seededRandom(1) })
+  const len = io.readFile('/d/f').length
+  t.ok(len >= 12 && len <= 20, `random torn length ${len}`)
+
+  const h5 = io.open('/d/f', 'rw')
+  io.truncate(h5, 12)
+  io.fsync(h5)
+  io.write(h5, Buffer.alloc(8, 0x41), 12)
+  io.crash({ keepUnsyncedBytes: 8, garbage: true, random: seededRandom(2) })
+  const after = io.readFile('/d/f')
+  t.equal(after.length, 20)
+  t.notSame(after.subarray(12), Buffer.alloc(8, 0x41), 'garbage replaces the kept tail')
+
+  io.mkdirp('/d/sub')
+  const h6 = io.open('/d/sub/new', 'rw')
+  io.write(h6, Buffer.from('never synced'), 0)
+  io.writeFileAtomic('/d/atomic', Buffer.from('kept'))
+  io.crash()
+  t.equal(io.readFile('/d/sub/new').length, 0, 'created file survives, empty')
+  t.equal(io.readFile('/d/atomic').toString(), 'kept', 'writeFileAtomic is durable')
+})
+
+t.test('failNext injects errors once, optionally by path, with torn writes', async (t) => {
+  const io = new MemoryFileIO()
+  io.mkdirp('/d')
+  const h = io.open('/d/a.log', 'rw')
+  io.failNext('fsync')
+  t.throws(() => io.fsync(h), /EIO/)
+  io.fsync(h)
+  io.failNext('write', Object.assign(new Error('disk full'), { code: 'ENOSPC' }), { path: '.index', partialBytes: 2 })
+  io.write(h, Buffer.from('abc'), 0)
+  const hi = io.open('/d/a.index', 'rw')
+  t.throws(() => io.write(hi, Buffer.from('12345678'), 0), /disk full/)
+  t.equal(io.readFile('/d/a.index').toString(), '12', 'partial write left behind')
+  io.failNext('open', undefined, { path: /b\.log$/ })
+  io.open('/d/c.log', 'rw')
+  t.throws(() => io.open('/d/b.log', 'rw'), /EIO/)
+  io.failNext('rename')
+  io.clearFailures()
+  io.rename('/d/c.log', '/d/e.log')
+  t.ok(io.exists('/d/e.log'))
+})
+
+t.test('MemoryFileIO renames directories', async (t) => {
+  const io = new MemoryFileIO()
+  io.mkdirp('/d/t-0')
+  io.writeFileAtomic('/d/t-0/x', Buffer.from('1'))
+  io.rename('/d/t-0', '/d/t-0.deleted')
+  t.same(io.readdir('/d'), ['t-0.deleted'])
+  t.equal(io.readFile('/d/t-0.deleted/x').toString(), '1')
+})
