@@ -56,6 +56,7 @@ export class BrokerContext {
     if (other !== undefined) return { error: ErrorCode.INVALID_TOPIC_EXCEPTION, message: `Topic '${name}' collides with existing topic: ${other}` }
     if (!Number.isInteger(partitions) || partitions < 1) return { error: ErrorCode.INVALID_PARTITIONS, message: 'Number of partitions must be larger than 0.' }
     if (partitions > MAX_PARTITIONS_PER_TOPIC) return { error: ErrorCode.INVALID_PARTITIONS, message: `Number of partitions must not exceed ${MAX_PARTITIONS_PER_TOPIC}.` }
+    if (!Number.isInteger(replicationFactor) || replicationFactor < 1) return { error: ErrorCode.INVALID_REPLICATION_FACTOR, message: 'Replication factor must be larger than 0.' }
     if (replicationFactor !== 1 && !this.options.clampReplicationFactor) {
       return {
         error: ErrorCode.INVALID_REPLICATION_FACTOR,
@@ -84,6 +85,7 @@ export class BrokerContext {
       opens.push(
         this.shards.submit(this.shards.shardOf(topic.name, p), { op: 'open', topic: topic.name, partition: p, config: topic.logConfig, clean, recoveryPoint }).then(({ result }) => {
           if (result.error !== 0) throw new Error(`Cannot open partition ${topic.name}-${p}: ${result.message ?? result.error}`)
+          if (result.recovery !== undefined) this.logger.warn({ topic: topic.name, partition: p, ...result.recovery, logEndOffset: result.highWatermark }, 'recovery truncated a torn log tail')
           this.partitions.update(topic.name, p, result.logStartOffset, result.highWatermark)
         }),
       )

@@ -30,7 +30,15 @@ export interface RunningBroker {
   clusterId: string
   options: BrokerOptions
   logger: Logger
+  stats(): BrokerStats
   close(): Promise<void>
+}
+
+export interface BrokerStats {
+  connections: number
+  topics: number
+  /** Tasks sent to each shard since start: one per shard per event-loop turn with work. */
+  shardTasks: number[]
 }
 
 export interface StartExtras {
@@ -58,8 +66,10 @@ export async function startBroker(partial: Partial<BrokerOptions> = {}, extras: 
   let recoveryPoints = new Map<string, number>()
   if (dataDir !== null && io !== null) {
     release = lockDataDir(dataDir)
-    clusterId = readOrCreateMetaProperties(dataDir, options.nodeId, options.clusterId, newTopicId)
-    clean = cleanShutdownMarkerExists(io, dataDir)
+    const meta = readOrCreateMetaProperties(dataDir, options.nodeId, options.clusterId, newTopicId)
+    clusterId = meta.clusterId
+    // A directory created just now has nothing to recover.
+    clean = meta.created || cleanShutdownMarkerExists(io, dataDir)
     for (const e of readCheckpointFile(io, join(dataDir, RECOVERY_POINT_FILE))) recoveryPoints.set(checkpointKey(e.topic, e.partition), e.offset)
   }
 
@@ -152,6 +162,7 @@ export async function startBroker(partial: Partial<BrokerOptions> = {}, extras: 
     clusterId,
     options,
     logger,
+    stats: () => ({ connections: server.connectionCount, topics: topics.byName.size, shardTasks: shards.tasksSent() }),
     close,
   }
 }

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 
 export class DataDirError extends Error {}
 
-export function readOrCreateMetaProperties(dataDir: string, nodeId: number, clusterIdOverride: string | undefined, newId: () => string): string {
+export function readOrCreateMetaProperties(dataDir: string, nodeId: number, clusterIdOverride: string | undefined, newId: () => string): { clusterId: string; created: boolean } {
   const file = join(dataDir, 'meta.properties')
   if (existsSync(file)) {
     const props = new Map<string, string>()
@@ -27,13 +27,13 @@ export function readOrCreateMetaProperties(dataDir: string, nodeId: number, clus
     if (clusterIdOverride !== undefined && clusterIdOverride !== clusterId) {
       throw new DataDirError(`${file} belongs to cluster ${clusterId}, but the configured cluster id is ${clusterIdOverride} (SAMSA_CLUSTER_ID)`)
     }
-    return clusterId
+    return { clusterId, created: false }
   }
   const clusterId = clusterIdOverride ?? newId()
   const tmp = `${file}.tmp`
   writeFileSync(tmp, `#\n#${new Date().toUTCString()}\ncluster.id=${clusterId}\nnode.id=${nodeId}\nversion=1\n`)
   renameSync(tmp, file)
-  return clusterId
+  return { clusterId, created: true }
 }
 
 function processAlive(pid: number): boolean {

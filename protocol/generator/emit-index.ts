@@ -96,3 +96,28 @@ export function emitIndex(messages: Message[]): string {
   c.close()
   return c.toString()
 }
+
+// A table of version facts with no codec imports: the request header decoder needs only
+// flexibleMin per API, and importing the full index would load every codec at start-up.
+export function emitApiTable(messages: Message[]): string {
+  const apis = pairApis(messages)
+  const c = new Code()
+  c.line(`${GENERATED_MARK} from Kafka's message schemas. Do not edit.`)
+  c.line()
+  c.open('export interface ApiVersionFacts {')
+  c.line('apiKey: number')
+  c.line('name: string')
+  c.line('minVersion: number')
+  c.line('maxVersion: number')
+  c.line('// Infinity when no version is flexible.')
+  c.line('flexibleMin: number')
+  c.close()
+  c.line()
+  c.open('export const apiTable: Readonly<Record<number, ApiVersionFacts | undefined>> = {')
+  for (const api of apis) {
+    const q = api.request
+    c.line(`${api.apiKey}: { apiKey: ${api.apiKey}, name: '${api.name}', minVersion: ${q.valid.lo}, maxVersion: ${q.valid.hi}, flexibleMin: ${isEmpty(q.flexible) ? 'Infinity' : q.flexible.lo} },`)
+  }
+  c.close()
+  return c.toString()
+}

@@ -1,6 +1,6 @@
 import type { Reader } from './reader.ts'
 import type { Writer } from './writer.ts'
-import { apiMessages } from '../messages/index.ts'
+import { apiTable } from '../messages/api-table.ts'
 
 const CONTROLLED_SHUTDOWN = 7
 const API_VERSIONS = 18
@@ -18,7 +18,7 @@ export interface DecodedRequestHeader {
 export function requestHeaderVersion(apiKey: number, apiVersion: number): number {
   // ControlledShutdown v0 predates client ids; Kafka still reads it with header v0.
   if (apiKey === CONTROLLED_SHUTDOWN && apiVersion === 0) return 0
-  const api = apiMessages[apiKey]
+  const api = apiTable[apiKey]
   return api !== undefined && apiVersion >= api.flexibleMin ? 2 : 1
 }
 
@@ -26,7 +26,7 @@ export function responseHeaderVersion(apiKey: number, apiVersion: number): numbe
   // A client reads the ApiVersions response before it knows which versions the
   // broker speaks, so that header never carries tagged fields (KIP-511).
   if (apiKey === API_VERSIONS) return 0
-  const api = apiMessages[apiKey]
+  const api = apiTable[apiKey]
   return api !== undefined && apiVersion >= api.flexibleMin ? 1 : 0
 }
 

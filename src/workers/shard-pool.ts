@@ -22,6 +22,7 @@ class Shard {
   queue: QueuedOp[] = []
   scheduled = false
   inFlight = 0
+  tasksSent = 0
   constructor(init: ShardInit) {
     this.pool = new Piscina({
       filename: workerFile,
@@ -73,6 +74,11 @@ export class ShardPool {
     })
   }
 
+  /** Tasks sent to each shard so far (for stats and tests of the batching rule). */
+  tasksSent(): number[] {
+    return this.shards.map((s) => s.tasksSent)
+  }
+
   /** Sends the same op to every shard and waits for all. */
   broadcast(op: ShardOp): Promise<OpOutcome[]> {
     return Promise.all(this.shards.map((_, i) => this.submit(i, op)))
@@ -108,6 +114,7 @@ export class ShardPool {
 
     const task: ShardTask = { ops, data, now: Date.now() }
     shard.inFlight++
+    shard.tasksSent++
     const run = data === null ? shard.pool.run(task) : shard.pool.run(task, { transferList: [data] })
     run.then(
       (res: ShardTaskResult) => {

@@ -50,6 +50,7 @@ export interface OpResult {
   offset?: number // listOffsets
   timestamp?: number
   recoveryPoints?: RecoveryPoint[] // flush, close
+  recovery?: { recoveredSegments: number; truncatedBytes: number; deletedSegments: number } // open, when it repaired something
 }
 
 export interface RecoveryPoint {

@@ -13,159 +13,184 @@ import { validateProducedRecords } from '../../storage/log-validator.ts'
 import { ErrorCode } from '../../protocol/error-codes.ts'
 import type { ShardInit, ShardTask, ShardTaskResult, OpResult, PartitionRef, RecoveryPoint } from './shard-protocol.ts'
 
-const init = workerData as ShardInit
-const io: FileIO = init.dataDir === null ? new MemoryFileIO() : new NodeFileIO()
-const root = init.dataDir ?? '/memory'
-const logs = new Map<string, PartitionLog>()
-
 function keyOf(topic: string, partition: number): string {
   return `${topic}\u0000${partition}`
 }
 
-function logFor(ref: PartitionRef, now: number, clean = true, recoveryPoint = 0): PartitionLog {
-  const key = keyOf(ref.topic, ref.partition)
-  let log = logs.get(key)
-  if (log === undefined) {
-    log = PartitionLog.open(io, join(root, `${ref.topic}-${ref.partition}`), ref.config, { clean, recoveryPoint, now })
-    logs.set(key, log)
-  } else {
-    // Topic configs can change at runtime (AlterConfigs); the latest one travels with every op.
-    log.config = ref.config
-  }
-  return log
-}
+/**
+ * Builds a shard's task runner. `io` is injectable so tests can run a shard in-process
+ * on a fault-injecting in-memory filesystem.
+ */
+export function createShardRunner(init: ShardInit, io: FileIO = init.dataDir === null ? new MemoryFileIO() : new NodeFileIO()): (task: ShardTask) => unknown {
+  const root = init.dataDir ?? '/memory'
+  const logs = new Map<string, PartitionLog>()
 
-function bounds(log: PartitionLog): { logStartOffset: number; highWatermark: number } {
-  return { logStartOffset: log.logStartOffset, highWatermark: log.highWatermark }
-}
-
-function failure(err: unknown): OpResult {
-  if (err instanceof StorageError) return { error: err.code, message: err.message }
-  return { error: ErrorCode.UNKNOWN_SERVER_ERROR, message: err instanceof Error ? err.message : String(err) }
-}
-
-function recoveryPoints(): RecoveryPoint[] {
-  const out: RecoveryPoint[] = []
-  for (const [key, log] of logs) {
-    const sep = key.lastIndexOf('\u0000')
-    out.push({ topic: key.slice(0, sep), partition: Number(key.slice(sep + 1)), recoveryPoint: log.recoveryPoint, logStartOffset: log.logStartOffset })
-  }
-  return out
-}
-
-function flushAll(): void {
-  for (const log of logs.values()) log.flush()
-}
-
-export default function runShardTask(task: ShardTask): unknown {
-  const data = task.data === null ? null : Buffer.from(task.data)
-  const results: OpResult[] = new Array(task.ops.length)
-  const reads: Buffer[] = []
-  let readBytes = 0
-  const appended = new Set<PartitionLog>()
-
-  for (let i = 0; i < task.ops.length; i++) {
-    const op = task.ops[i]!
-    try {
-      switch (op.op) {
-        case 'open': {
-          const log = logFor(op, task.now, op.clean, op.recoveryPoint)
-          results[i] = { error: 0, ...bounds(log) }
-          break
-        }
-        case 'append': {
-          const records = data!.subarray(op.offset, op.offset + op.length)
-          const invalid = validateProducedRecords(records, op.config)
-          if (invalid.error !== 0) {
-            results[i] = { error: invalid.error, message: invalid.message }
-            break
-          }
-          const log = logFor(op, task.now)
-          const r = log.append(records, task.now)
-          appended.add(log)
-          results[i] = { error: 0, baseOffset: r.baseOffset, logAppendTime: r.logAppendTime, ...bounds(log) }
-          break
-        }
-        case 'read': {
-          const log = logFor(op, task.now)
-          const r = log.read(op.fetchOffset, op.maxBytes, { minOneBatch: op.minOneBatch })
-          results[i] = { error: 0, recordsOffset: readBytes, recordsLength: r.records.length, ...bounds(log) }
-          if (r.records.length > 0) {
-            reads.push(r.records)
-            readBytes += r.records.length
-          }
-          break
-        }
-        case 'listOffsets': {
-          const log = logFor(op, task.now)
-          const r = log.listOffsets(op.timestamp)
-          results[i] = { error: 0, offset: r?.offset ?? -1, timestamp: r?.timestamp ?? -1, ...bounds(log) }
-          break
-        }
-        case 'delete': {
-          const key = keyOf(op.topic, op.partition)
-          const log = logs.get(key)
-          if (log !== undefined) {
-            logs.delete(key)
-            log.delete()
-          } else {
-            io.rmrf(join(root, `${op.topic}-${op.partition}`))
-          }
-          results[i] = { error: 0 }
-          break
-        }
-        case 'retention': {
-          for (const log of logs.values()) log.applyRetention(task.now)
-          results[i] = { error: 0 }
-          break
-        }
-        case 'flush': {
-          flushAll()
-          results[i] = { error: 0, recoveryPoints: recoveryPoints() }
-          break
-        }
-        case 'close': {
-          flushAll()
-          results[i] = { error: 0, recoveryPoints: recoveryPoints() }
-          for (const log of logs.values()) log.close()
-          logs.clear()
-          break
-        }
-      }
-    } catch (err) {
-      results[i] = failure(err)
+  function logFor(ref: PartitionRef, now: number, clean = true, recoveryPoint = 0): PartitionLog {
+    const key = keyOf(ref.topic, ref.partition)
+    let log = logs.get(key)
+    if (log === undefined) {
+      log = PartitionLog.open(io, join(root, `${ref.topic}-${ref.partition}`), ref.config, { clean, recoveryPoint, now })
+      logs.set(key, log)
+    } else {
+      // Topic configs can change at runtime (AlterConfigs); the latest one travels with every op.
+      log.config = ref.config
     }
+    return log
   }
 
-  // Group commit: one fsync per touched log per task, before any acknowledgement leaves.
-  if (init.fsync === 'always') {
-    for (const log of appended) {
+  function bounds(log: PartitionLog): { logStartOffset: number; highWatermark: number } {
+    return { logStartOffset: log.logStartOffset, highWatermark: log.highWatermark }
+  }
+
+  function failure(err: unknown): OpResult {
+    if (err instanceof StorageError) return { error: err.code, message: err.message }
+    return { error: ErrorCode.UNKNOWN_SERVER_ERROR, message: err instanceof Error ? err.message : String(err) }
+  }
+
+  function recoveryPoints(): RecoveryPoint[] {
+    const out: RecoveryPoint[] = []
+    for (const [key, log] of logs) {
+      const sep = key.lastIndexOf('\u0000')
+      out.push({ topic: key.slice(0, sep), partition: Number(key.slice(sep + 1)), recoveryPoint: log.recoveryPoint, logStartOffset: log.logStartOffset })
+    }
+    return out
+  }
+
+  // An offline log (failed write or fsync) must not stop the others from flushing; the
+  // first failure is reported so shutdown does not claim a clean state.
+  function flushAll(): OpResult {
+    let failed: OpResult | null = null
+    for (const log of logs.values()) {
       try {
         log.flush()
       } catch (err) {
-        const f = failure(err)
-        for (let i = 0; i < task.ops.length; i++) {
-          const op = task.ops[i]!
-          if (op.op === 'append' && results[i]!.error === 0 && logs.get(keyOf(op.topic, op.partition)) === log) results[i] = f
+        failed ??= failure(err)
+      }
+    }
+    return failed ?? { error: 0, recoveryPoints: recoveryPoints() }
+  }
+
+  return function runShardTask(task: ShardTask): unknown {
+    const data = task.data === null ? null : Buffer.from(task.data)
+    const results: OpResult[] = new Array(task.ops.length)
+    const reads: Buffer[] = []
+    let readBytes = 0
+    const appended = new Set<PartitionLog>()
+
+    for (let i = 0; i < task.ops.length; i++) {
+      const op = task.ops[i]!
+      try {
+        switch (op.op) {
+          case 'open': {
+            const log = logFor(op, task.now, op.clean, op.recoveryPoint)
+            const r = log.recoveryReport
+            results[i] = r.truncatedBytes > 0 || r.deletedSegments > 0 ? { error: 0, ...bounds(log), recovery: { ...r } } : { error: 0, ...bounds(log) }
+            break
+          }
+          case 'append': {
+            const records = data!.subarray(op.offset, op.offset + op.length)
+            const invalid = validateProducedRecords(records, op.config)
+            if (invalid.error !== 0) {
+              results[i] = { error: invalid.error, message: invalid.message }
+              break
+            }
+            const log = logFor(op, task.now)
+            const r = log.append(records, task.now)
+            appended.add(log)
+            results[i] = { error: 0, baseOffset: r.baseOffset, logAppendTime: r.logAppendTime, ...bounds(log) }
+            break
+          }
+          case 'read': {
+            const log = logFor(op, task.now)
+            const r = log.read(op.fetchOffset, op.maxBytes, { minOneBatch: op.minOneBatch })
+            results[i] = { error: 0, recordsOffset: readBytes, recordsLength: r.records.length, ...bounds(log) }
+            if (r.records.length > 0) {
+              reads.push(r.records)
+              readBytes += r.records.length
+            }
+            break
+          }
+          case 'listOffsets': {
+            const log = logFor(op, task.now)
+            const r = log.listOffsets(op.timestamp)
+            results[i] = { error: 0, offset: r?.offset ?? -1, timestamp: r?.timestamp ?? -1, ...bounds(log) }
+            break
+          }
+          case 'delete': {
+            const key = keyOf(op.topic, op.partition)
+            const log = logs.get(key)
+            if (log !== undefined) {
+              logs.delete(key)
+              log.delete()
+            } else {
+              io.rmrf(join(root, `${op.topic}-${op.partition}`))
+            }
+            results[i] = { error: 0 }
+            break
+          }
+          case 'retention': {
+            for (const log of logs.values()) log.applyRetention(task.now)
+            results[i] = { error: 0 }
+            break
+          }
+          case 'flush': {
+            results[i] = flushAll()
+            break
+          }
+          case 'close': {
+            results[i] = flushAll()
+            for (const log of logs.values()) {
+              try {
+                log.close()
+              } catch {
+                // already reported by the flush above
+              }
+            }
+            logs.clear()
+            break
+          }
+        }
+      } catch (err) {
+        results[i] = failure(err)
+      }
+    }
+
+    // Group commit: one fsync per touched log per task, before any acknowledgement leaves.
+    if (init.fsync === 'always') {
+      for (const log of appended) {
+        try {
+          log.flush()
+        } catch (err) {
+          const f = failure(err)
+          for (let i = 0; i < task.ops.length; i++) {
+            const op = task.ops[i]!
+            if (op.op === 'append' && results[i]!.error === 0 && logs.get(keyOf(op.topic, op.partition)) === log) results[i] = f
+          }
         }
       }
     }
-  }
 
-  let out: ArrayBuffer | null = null
-  if (readBytes > 0) {
-    out = new ArrayBuffer(readBytes)
-    const view = new Uint8Array(out)
-    let pos = 0
-    for (const r of reads) {
-      view.set(r, pos)
-      pos += r.length
+    let out: ArrayBuffer | null = null
+    if (readBytes > 0) {
+      out = new ArrayBuffer(readBytes)
+      const view = new Uint8Array(out)
+      let pos = 0
+      for (const r of reads) {
+        view.set(r, pos)
+        pos += r.length
+      }
     }
+    const result: ShardTaskResult = { results, data: out }
+    if (out === null) return result
+    return Piscina.move({
+      [Piscina.transferableSymbol]: [out],
+      [Piscina.valueSymbol]: result,
+    } as never)
   }
-  const result: ShardTaskResult = { results, data: out }
-  if (out === null) return result
-  return Piscina.move({
-    [Piscina.transferableSymbol]: [out],
-    [Piscina.valueSymbol]: result,
-  } as never)
+}
+
+// piscina calls the default export; each worker thread is one shard.
+const runner = workerData === null ? null : createShardRunner(workerData as ShardInit)
+export default function runShardTask(task: ShardTask): unknown {
+  return runner!(task)
 }

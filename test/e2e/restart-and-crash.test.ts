@@ -3,7 +3,9 @@
 // serves no partial batch, and producing continues at the right offsets.
 
 import t from 'tap'
-import { existsSync } from 'node:fs'
+import { appendFileSync, existsSync, readFileSync, unlinkSync } from 'node:fs'
+import { pino } from 'pino'
+import { startBroker } from '../../src/broker.ts'
 import { join } from 'node:path'
 import { spawnBroker, tempDir } from '../helpers/broker.ts'
 import { kafkaClient, fetchAll } from '../helpers/kafkajs-fetch.ts'
@@ -113,4 +115,36 @@ t.test('kill -9 under load with --fsync always loses no acknowledged message', a
   t.equal(Number(res[0]!.baseOffset), ends.find((e) => e.partition === 0)!.high, 'producing continues at the recovered log end')
   second.child.kill('SIGTERM')
   t.equal(await second.exited, 0)
+})
+
+t.test('a torn tail left by a crash is truncated at start-up and producing continues', async (t) => {
+  const dataDir = tempDir(t)
+  const first = await startBroker({ host: '127.0.0.1', port: 0, dataDir, shards: 1, logLevel: 'silent' })
+  let kafka = kafkaClient(first.port)
+  const producer = kafka.producer()
+  await producer.connect()
+  await producer.send({ topic: 'torn', messages: Array.from({ length: 20 }, (_, i) => ({ partition: 0, value: `t${i}` })) })
+  await producer.disconnect()
+  await first.close()
+
+  // What a crash mid-write leaves: half a batch after the last good one, and no marker.
+  const segment = join(dataDir, 'torn-0', '00000000000000000000.log')
+  const good = readFileSync(segment)
+  appendFileSync(segment, good.subarray(0, Math.floor(good.length / 2)))
+  unlinkSync(join(dataDir, '.kafka_cleanshutdown'))
+
+  const lines: string[] = []
+  const logger = pino({ level: 'info' }, { write: (s: string) => void lines.push(s) })
+  const second = await startBroker({ host: '127.0.0.1', port: 0, dataDir, shards: 1 }, { logger })
+  t.teardown(() => second.close())
+  t.ok(lines.some((l) => /recovery truncated a torn log tail/.test(l) && /"truncatedBytes":\d+/.test(l)), 'recovery logged what it cut')
+  t.equal(readFileSync(segment).length, good.length, 'the segment is back to its last whole batch')
+  kafka = kafkaClient(second.port)
+  const p2 = kafka.producer()
+  await p2.connect()
+  const res = await p2.send({ topic: 'torn', messages: [{ partition: 0, value: 'after' }] })
+  await p2.disconnect()
+  t.equal(Number(res[0]!.baseOffset), 20, 'the next offset follows the last whole batch')
+  const got = await fetchAll(kafka, 'torn', 1, 21)
+  t.same(got.map((m) => m.value), [...Array.from({ length: 20 }, (_, i) => `t${i}`), 'after'])
 })

@@ -1,0 +1,42 @@
+// What ApiVersions advertises is exactly the registered handlers, each within the range
+// Kafka's schemas define, and every advertised version of every API can be decoded.
+
+import t from 'tap'
+import { handlers } from '../../src/handlers/registry.ts'
+import { apiTable } from '../../protocol/messages/api-table.ts'
+import { apiMessages } from '../../protocol/messages/index.ts'
+import { Reader } from '../../protocol/wire/reader.ts'
+import { Writer } from '../../protocol/wire/writer.ts'
+import { memoryBroker } from '../helpers/broker.ts'
+import { RawClient } from '../helpers/raw-client.ts'
+
+t.test('every handler stays inside its schema range and decodes every advertised version', async (t) => {
+  const keys = new Set<number>()
+  for (const h of handlers) {
+    t.notOk(keys.has(h.apiKey), `${h.name}: registered once`)
+    keys.add(h.apiKey)
+    const facts = apiTable[h.apiKey]!
+    t.equal(facts.name, h.name, `key ${h.apiKey} is ${facts.name}`)
+    t.ok(h.minVersion >= facts.minVersion && h.maxVersion <= facts.maxVersion, `${h.name} ${h.minVersion}-${h.maxVersion} within ${facts.minVersion}-${facts.maxVersion}`)
+    for (let v = h.minVersion; v <= h.maxVersion; v++) {
+      const w = new Writer()
+      apiMessages[h.apiKey]!.encodeRequest(w, v, apiMessages[h.apiKey]!.defaultRequest() as never)
+      t.doesNotThrow(() => h.decode(new Reader(w.toBuffer()), v), `${h.name} v${v} request decodes`)
+    }
+  }
+})
+
+t.test('ApiVersions lists exactly the registered handlers', async (t) => {
+  const broker = await memoryBroker(t)
+  const c = await RawClient.connect(broker.port)
+  t.teardown(() => c.close())
+  for (const version of [0, 3, 4]) {
+    const res = await c.request(18, version, { clientSoftwareName: 'samsa-test', clientSoftwareVersion: '1.0' })
+    t.equal(res.errorCode, 0)
+    const listed = res.apiKeys.map((k: { apiKey: number; minVersion: number; maxVersion: number }) => `${k.apiKey}:${k.minVersion}-${k.maxVersion}`).sort()
+    const registered = handlers.map((h) => `${h.apiKey}:${h.minVersion}-${h.maxVersion}`).sort()
+    t.same(listed, registered, `v${version}`)
+  }
+  const bad = await c.request(18, 3, { clientSoftwareName: '-bad name', clientSoftwareVersion: '1.0' })
+  t.equal(bad.errorCode, 42, 'an illegal client software name is INVALID_REQUEST')
+})
