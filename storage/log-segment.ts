@@ -41,10 +41,10 @@ export interface OffsetAndTimestamp {
 }
 
 // Walks batch headers through a shared read-ahead buffer, so a scan over many small
-// batches costs one read per 64 KiB rather than one per batch. Shared by all segments of
+// batches costs one read per 16 KiB rather than one per batch. Shared by all segments of
 // the thread (storage is synchronous); `busy` catches an accidental nested scan.
 class HeaderCursor {
-  buf = Buffer.allocUnsafe(64 * 1024)
+  buf = Buffer.allocUnsafe(16 * 1024)
   private bufStart = 0
   private bufEnd = 0
   private io: FileIO | null = null
@@ -126,6 +126,8 @@ export class LogSegment {
   rollBaseTime: number
   /** Bytes that recovery cut from the end of the .log when this segment was opened. */
   truncatedBytes = 0
+  /** recover() ran on this segment (so it must be fsynced before its offsets count as durable). */
+  recovered = false
   indexIntervalBytes: number
   private bytesSinceLastIndexEntry = 0
   private dirty = false
@@ -148,14 +150,16 @@ export class LogSegment {
   /** A new, empty segment; stale files of the same name are emptied. */
   static create(io: FileIO, dir: string, baseOffset: number, settings: SegmentSettings, now: number): LogSegment {
     const handle = io.open(`${dir}/${segmentFileName(baseOffset, LOG_SUFFIX)}`, 'rw')
+    let offsetIndex: OffsetIndex | null = null
     try {
       io.truncate(handle, 0)
-      const offsetIndex = OffsetIndex.create(io, `${dir}/${segmentFileName(baseOffset, INDEX_SUFFIX)}`, baseOffset, maxEntries(settings, OFFSET_INDEX_ENTRY_SIZE))
+      offsetIndex = OffsetIndex.create(io, `${dir}/${segmentFileName(baseOffset, INDEX_SUFFIX)}`, baseOffset, maxEntries(settings, OFFSET_INDEX_ENTRY_SIZE))
       const timeIndex = TimeIndex.create(io, `${dir}/${segmentFileName(baseOffset, TIME_INDEX_SUFFIX)}`, baseOffset, maxEntries(settings, TIME_INDEX_ENTRY_SIZE))
       const segment = new LogSegment(io, dir, baseOffset, settings, handle, offsetIndex, timeIndex, now)
       segment.dirty = true
       return segment
     } catch (err) {
+      offsetIndex?.file.releaseQuietly()
       io.close(handle)
       throw err
     }
@@ -169,16 +173,19 @@ export class LogSegment {
    */
   static open(io: FileIO, dir: string, baseOffset: number, settings: SegmentSettings, now: number, recover: boolean): LogSegment {
     const handle = io.open(`${dir}/${segmentFileName(baseOffset, LOG_SUFFIX)}`, 'rw')
+    let segment: LogSegment | null = null
     try {
       const offsetIndex = OffsetIndex.load(io, `${dir}/${segmentFileName(baseOffset, INDEX_SUFFIX)}`, baseOffset, maxEntries(settings, OFFSET_INDEX_ENTRY_SIZE))
       const timeIndex = TimeIndex.load(io, `${dir}/${segmentFileName(baseOffset, TIME_INDEX_SUFFIX)}`, baseOffset, maxEntries(settings, TIME_INDEX_ENTRY_SIZE))
-      const segment = new LogSegment(io, dir, baseOffset, settings, handle, offsetIndex, timeIndex, now)
+      segment = new LogSegment(io, dir, baseOffset, settings, handle, offsetIndex, timeIndex, now)
       segment.size = io.size(handle)
       if (recover || !segment.loadFromIndexes()) segment.truncatedBytes = segment.recover()
       segment.rollBaseTime = segment.firstBatchTimestamp(now)
       return segment
     } catch (err) {
-      io.close(handle)
+      // Close exactly once: a reused descriptor number must never be closed by mistake.
+      if (segment !== null) segment.abandon()
+      else io.close(handle)
       throw err
     }
   }
@@ -343,6 +350,7 @@ export class LogSegment {
    * max.message.bytes may have been lowered after larger batches were written.
    */
   recover(maxBatchBytes = Infinity): number {
+    this.recovered = true
     const fileSize = this.io.size(this.handle)
     this.offsetIndex.beginRebuild()
     this.timeIndex.beginRebuild()

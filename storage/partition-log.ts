@@ -6,7 +6,7 @@
 
 import { ErrorCode } from '../protocol/error-codes.ts'
 import {
-  BATCH_LENGTH_OFFSET, LOG_OVERHEAD, batchBaseOffset, batchLastOffsetDelta, batchMaxTimestamp,
+  BATCH_HEADER_SIZE, BATCH_LENGTH_OFFSET, LOG_OVERHEAD, batchBaseOffset, batchLastOffsetDelta, batchMaxTimestamp,
   setBaseOffset, setLogAppendTime, setPartitionLeaderEpoch,
 } from '../protocol/records/record-batch.ts'
 import { isNotFound, type FileIO } from './file-io.ts'
@@ -169,13 +169,17 @@ export class PartitionLog {
       for (let i = 0; i < segments.length - 1; i++) segments[i]!.onBecomeInactive()
 
       const log = new PartitionLog(io, dir, config, segments, logStartOffset, report)
-      if (!options.clean || report.deletedSegments > 0 || !existed) log.dirNeedsSync = true
-      // Recovered bytes may still sit only in the page cache after a kill: make them durable before claiming them.
-      log.flush()
+      if (report.deletedSegments > 0 || !existed) log.dirNeedsSync = true
+      if (segments.some((s) => s.recovered) || report.deletedSegments > 0) {
+        // Recovered bytes may still sit only in the page cache after a kill: make them durable before claiming them.
+        log.flush()
+      } else {
+        log.recoveryPoint = log.logEndOffset
+      }
       return log
     } catch (err) {
       for (const s of segments) closeQuietly(s)
-      throw err
+      throw asStorageError(`opening ${dir}`, err)
     }
   }
 
@@ -232,8 +236,10 @@ export class PartitionLog {
     let maxTimestamp = -1
     let offsetOfMaxTimestamp = baseOffset
     let pos = 0
+    if (records.length === 0) throw new StorageError(ErrorCode.INVALID_RECORD, 'nothing to append')
     while (pos < records.length) {
-      const size = records.readInt32BE(pos + BATCH_LENGTH_OFFSET) + LOG_OVERHEAD
+      const size = pos + LOG_OVERHEAD <= records.length ? records.readInt32BE(pos + BATCH_LENGTH_OFFSET) + LOG_OVERHEAD : 0
+      if (size < BATCH_HEADER_SIZE || pos + size > records.length) throw new StorageError(ErrorCode.CORRUPT_MESSAGE, `malformed batch at byte ${pos} of an append to ${this.dir}`)
       const lastOffset = offset + batchLastOffsetDelta(records, pos)
       setBaseOffset(records, pos, offset)
       setPartitionLeaderEpoch(records, pos, 0)
@@ -399,10 +405,11 @@ export class PartitionLog {
    * Deletes whole segments, oldest first and never the active one: those entirely below
    * logStartOffset, then (if cleanup.policy has delete) those whose largest timestamp is
    * more than retention.ms old, then as many as needed to bring the log within
-   * retention.bytes. Returns how many were deleted.
+   * retention.bytes. Returns how many were deleted (0 for an offline or closed log).
    */
   applyRetention(now: number): number {
-    this.ensureWritable()
+    // Retention runs over every log of a shard; an offline or closed one simply has nothing to do.
+    if (this.offline !== null || this.closed) return 0
     let deleted = 0
     const config = this._config
     try {

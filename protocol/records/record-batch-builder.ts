@@ -137,3 +137,37 @@ export function buildRecordBatch(options: BuildBatchOptions): Buffer {
   updateBatchCrc(batch, 0)
   return batch
 }
+
+export const ControlRecordType = { ABORT: 0, COMMIT: 1 } as const
+
+export interface EndTxnMarkerOptions {
+  producerId: number
+  producerEpoch: number
+  commit: boolean
+  coordinatorEpoch: number
+  timestamp?: number
+  baseOffset?: number
+}
+
+/**
+ * A COMMIT or ABORT marker: a transactional control batch holding one record whose key
+ * is `i16 version = 0, i16 type` and value `i16 version = 0, i32 coordinatorEpoch`
+ * (Kafka's ControlRecordType / EndTransactionMarker). Control batches carry no sequence.
+ */
+export function buildEndTxnMarkerBatch(options: EndTxnMarkerOptions): Buffer {
+  const key = Buffer.alloc(4)
+  key.writeInt16BE(0, 0)
+  key.writeInt16BE(options.commit ? ControlRecordType.COMMIT : ControlRecordType.ABORT, 2)
+  const value = Buffer.alloc(6)
+  value.writeInt16BE(0, 0)
+  value.writeInt32BE(options.coordinatorEpoch, 2)
+  return buildRecordBatch({
+    records: [{ key, value, timestamp: options.timestamp ?? Date.now() }],
+    baseOffset: options.baseOffset ?? 0,
+    producerId: options.producerId,
+    producerEpoch: options.producerEpoch,
+    baseSequence: -1,
+    isTransactional: true,
+    isControl: true,
+  })
+}

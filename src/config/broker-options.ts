@@ -92,7 +92,7 @@ const KNOWN_KEYS = new Set<string>([...OPTION_SPECS.map((s) => s.name), 'topicDe
  */
 export function resolveBrokerOptions (partial: Partial<BrokerOptions>, opts: ResolveOptions = {}): BrokerOptions {
   const sources = opts.sources ?? {}
-  const sourceOf = (key: string): string => sources[key] ?? 'options'
+  const sourceOf = (key: string): string => (Object.hasOwn(sources, key) ? sources[key] : 'options')
   const raw = partial as Record<string, unknown>
 
   for (const key of Object.keys(raw)) {
@@ -135,7 +135,7 @@ function resolveTopicDefaults (value: unknown, sourceOf: (key: string) => string
   const out: Record<string, string> = {}
   for (const [key, v] of Object.entries(value)) {
     const name = `topicDefaults.${key}`
-    const source = sources(sourceOf, name)
+    const source = topicSource(sourceOf, name)
     if (!TOPIC_DEFAULT_KEYS.includes(key)) {
       throw new ConfigError(`Unknown topic config "${key}" in topicDefaults (${source}): supported are ${TOPIC_DEFAULT_KEYS.join(', ')}`, name, source)
     }
@@ -150,7 +150,7 @@ function resolveTopicDefaults (value: unknown, sourceOf: (key: string) => string
 }
 
 // A per-key source wins; otherwise the whole object's source applies.
-function sources (sourceOf: (key: string) => string, name: string): string {
+function topicSource (sourceOf: (key: string) => string, name: string): string {
   const own = sourceOf(name)
   return own !== 'options' ? own : sourceOf('topicDefaults')
 }

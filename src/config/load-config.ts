@@ -103,13 +103,12 @@ export function loadConfig (input: LoadConfigInput): LoadedConfig {
   const flagConfig = parsed.values.config
   const envConfig = nonEmpty(env.SAMSA_CONFIG)
   const configPath = flagConfig ?? envConfig
-  let fileLayer = new Layer()
+  const fileLayer = new Layer()
   let configFile: string | undefined
   if (configPath !== undefined) {
     const from = flagConfig !== undefined ? 'flag --config' : 'env SAMSA_CONFIG'
     const file = readConfigFile(configPath, cwd, from)
     configFile = file.absolutePath
-    fileLayer = new Layer()
     for (const entry of file.entries) {
       applyKey(fileLayer, entry.key, entry.value, `config file ${file.displayPath}`, `config file ${file.displayPath} key ${entry.key}`, warnings)
     }
@@ -117,7 +116,8 @@ export function loadConfig (input: LoadConfigInput): LoadedConfig {
 
   const partial: Record<string, unknown> = {}
   const sources: Record<string, string> = {}
-  const topicDefaults: Record<string, unknown> = {}
+  // Null prototype: a "__proto__" key from a JSON file must stay data and be rejected as unknown.
+  const topicDefaults: Record<string, unknown> = Object.create(null) as Record<string, unknown>
   for (const layer of [fileLayer, envLayer, flagLayer]) {
     for (const [name, s] of layer.options) {
       partial[name] = s.value

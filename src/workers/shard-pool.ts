@@ -8,7 +8,9 @@ import { availableParallelism } from 'node:os'
 import { Piscina } from 'piscina'
 import type { ShardInit, ShardOp, ShardTask, ShardTaskResult, OpResult } from './shard-protocol.ts'
 
-const workerFile = new URL('./shard-worker.ts', import.meta.url).href
+// From source the worker is TypeScript run by Node's type stripping; in the published
+// package (dist/) it is the compiled .js beside this file.
+const workerFile = new URL(import.meta.url.endsWith('.ts') ? './shard-worker.ts' : './shard-worker.js', import.meta.url).href
 
 export interface OpOutcome {
   result: OpResult

@@ -4,7 +4,7 @@ import {
   BATCH_HEADER_SIZE, CRC_OFFSET, Compression, TimestampType, batchLastOffset, batchSize, computeBatchCrc, isCrcValid,
   readBatchHeader, readInt64, setBaseOffset, setLogAppendTime, setPartitionLeaderEpoch, writeInt64,
 } from '../../protocol/records/record-batch.ts'
-import { buildRecordBatch, decodeRecords, decodeAllRecords } from '../../protocol/records/record-batch-builder.ts'
+import { buildEndTxnMarkerBatch, buildRecordBatch, decodeRecords, decodeAllRecords } from '../../protocol/records/record-batch-builder.ts'
 import { scanRecordTimestamps } from '../../protocol/records/record-decoder.ts'
 import { readVarint, sizeOfVarint, writeVarint } from '../../protocol/records/varint.ts'
 
@@ -166,4 +166,21 @@ t.test('decodeAllRecords walks batches laid end to end', async (t) => {
   const a = buildRecordBatch({ baseOffset: 0, records: [{ value: Buffer.from('a') }, { value: Buffer.from('b') }] })
   const b = buildRecordBatch({ baseOffset: 2, records: [{ value: Buffer.from('c') }] })
   t.same(decodeAllRecords(Buffer.concat([a, b])).map((r) => r.value?.toString()), ['a', 'b', 'c'])
+})
+
+t.test('end-transaction markers', async (t) => {
+  const batch = buildEndTxnMarkerBatch({ producerId: 77, producerEpoch: 4, commit: true, coordinatorEpoch: 9, timestamp: 123 })
+  const h = readBatchHeader(batch)
+  t.equal(h.isControl, true)
+  t.equal(h.isTransactional, true)
+  t.equal(h.producerId, 77)
+  t.equal(h.producerEpoch, 4)
+  t.equal(h.baseSequence, -1)
+  t.equal(h.recordCount, 1)
+  t.ok(isCrcValid(batch))
+  const [r] = decodeRecords(batch)
+  t.same([...r!.key!], [0, 0, 0, 1], 'version 0, type COMMIT')
+  t.same([...r!.value!], [0, 0, 0, 0, 0, 9], 'version 0, coordinator epoch')
+  const abort = decodeRecords(buildEndTxnMarkerBatch({ producerId: 1, producerEpoch: 0, commit: false, coordinatorEpoch: 0 }))[0]!
+  t.equal(abort.key!.readInt16BE(2), 0, 'ABORT')
 })
