@@ -5,7 +5,8 @@
 //   offsets/count, no control batches, max.message.bytes) and appended as sent;
 //   compressed batches are never decompressed.
 // - Every partition of one request that lives on the same shard travels in one task.
-// - acks=0 gets no response; acks must be -1, 0 or 1 (else INVALID_REQUIRED_ACKS).
+// - acks=0 gets no response, and a failure closes the connection (as in Kafka); acks
+//   must be -1, 0 or 1 (else INVALID_REQUIRED_ACKS).
 // - Topics are not auto-created by Produce (as in Kafka: Metadata does that).
 // Not supported yet: idempotent/transactional producer state (sequence checks).
 
@@ -72,7 +73,18 @@ export default defineHandler<ProduceRequest, ProduceResponse>({
       return { name: t.name, partitionResponses }
     })
     await Promise.all(pending)
-    if (req.acks === 0) return null
+    if (req.acks === 0) {
+      // The client gets no response, so, as Kafka does, a failure closes the connection:
+      // the client then refreshes its metadata and notices.
+      for (const t of responses) {
+        const failed = t.partitionResponses.find((p) => p.errorCode !== ErrorCode.NONE)
+        if (failed !== undefined) {
+          ctx.closeConnection(`acks=0 produce to ${t.name}-${failed.index} failed with error ${failed.errorCode}`)
+          break
+        }
+      }
+      return null
+    }
     return { responses, throttleTimeMs: 0, nodeEndpoints: [] }
   },
   errorResponse: allFailed,

@@ -4,9 +4,10 @@
 //   sleeps on the partition cache (woken by appends) rather than polling the shards.
 //   A client that disconnects cancels its wait.
 // - Reads start at the whole batch containing fetch_offset. Partitions are read in
-//   parallel on their shards, then trimmed in request order to max_bytes, except that
-//   the first non-empty partition is always returned whole so consumers make progress
-//   on batches larger than the limits.
+//   parallel on their shards, then trimmed in request order to partition_max_bytes and
+//   max_bytes, except that the first non-empty partition is always returned whole so
+//   consumers make progress on batches larger than the limits.
+// - A topic deleted (or recreated) while a fetch waits answers UNKNOWN_TOPIC_OR_PARTITION.
 // - last_stable_offset = high watermark (no open transactions yet), aborted_transactions
 //   is empty, log_start_offset is reported.
 // - session_id is always 0: no incremental fetch sessions, every fetch is full.
@@ -55,16 +56,29 @@ function worthReading(ctx: RequestContext, wanted: Wanted[]): boolean {
   return false
 }
 
+// Whole batches at the start of `records` that fit in `limit` bytes.
+function wholeBatchesWithin(records: Buffer, limit: number): number {
+  let pos = 0
+  while (pos + 12 <= records.length) {
+    const size = 12 + records.readInt32BE(pos + 8)
+    if (pos + size > limit) break
+    pos += size
+  }
+  return pos
+}
+
 async function readAll(ctx: RequestContext, wanted: Wanted[], responseMaxBytes: number): Promise<{ bytes: number; errors: boolean }> {
   const broker = ctx.broker
   const reads: Promise<void>[] = []
   for (const w of wanted) {
-    if (w.info === undefined || w.partition < 0 || w.partition >= w.info.partitions) {
+    // Resolved again at every read: a long poll can outlive its topic (or see it recreated).
+    const info = broker.topics.get(w.topic)
+    if (info === undefined || (w.info !== undefined && info.id !== w.info.id) || w.partition < 0 || w.partition >= info.partitions) {
       w.out = emptyPartition(w.partition, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
       continue
     }
     const maxBytes = Math.max(0, Math.min(w.maxBytes, responseMaxBytes))
-    const op = { op: 'read' as const, topic: w.topic, partition: w.partition, config: w.info.logConfig, fetchOffset: w.fetchOffset, maxBytes, minOneBatch: true }
+    const op = { op: 'read' as const, topic: w.topic, partition: w.partition, config: info.logConfig, fetchOffset: w.fetchOffset, maxBytes, minOneBatch: true }
     reads.push(
       broker.shards.submit(broker.shards.shardOf(w.topic, w.partition), op).then(({ result, records }) => {
         broker.partitions.update(w.topic, w.partition, result.logStartOffset, result.highWatermark)
@@ -81,17 +95,23 @@ async function readAll(ctx: RequestContext, wanted: Wanted[], responseMaxBytes: 
   }
   await Promise.all(reads)
 
+  // Kafka's limits, applied in request order after the parallel reads: the first
+  // non-empty partition is returned whole (even above the limits, so consumers progress);
+  // every later one keeps the whole batches that fit both its partition_max_bytes and what
+  // is left of max_bytes.
   let bytes = 0
   let errors = false
   for (const w of wanted) {
     if (w.out.errorCode !== ErrorCode.NONE) errors = true
-    const n = w.out.records?.length ?? 0
-    if (n === 0) continue
-    if (bytes > 0 && bytes + n > responseMaxBytes) {
-      w.out.records = EMPTY
+    const records = w.out.records
+    if (records === null || records.length === 0) continue
+    if (bytes === 0) {
+      bytes = records.length
       continue
     }
-    bytes += n
+    const keep = wholeBatchesWithin(records, Math.min(w.maxBytes, responseMaxBytes - bytes))
+    if (keep < records.length) w.out.records = keep === 0 ? EMPTY : records.subarray(0, keep)
+    bytes += keep
   }
   return { bytes, errors }
 }

@@ -56,7 +56,9 @@ export default defineHandler<MetadataRequest, MetadataResponse>({
     } else {
       const allowCreate = broker.options.autoCreateTopics && (version < 4 || req.allowAutoTopicCreation)
       for (const wanted of req.topics!) {
-        if (wanted.name === null || wanted.name === '') {
+        // By id only from v10, and only when the name is absent: before v10 an empty name is
+        // just an illegal name.
+        if (wanted.name === null || (version >= 10 && wanted.name === '' && wanted.topicId !== ZERO_UUID)) {
           const byId = broker.topics.byId.get(wanted.topicId)
           topics.push(byId ? describeTopic(broker, byId, withOps) : topicError(ErrorCode.UNKNOWN_TOPIC_ID, null, wanted.topicId))
           continue

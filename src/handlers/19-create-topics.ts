@@ -5,15 +5,18 @@
 //   must name only this broker, configs are checked (INVALID_CONFIG names the key).
 // - validate_only checks everything and creates nothing.
 // - A topic named twice in one request gets INVALID_REQUEST for every copy, as in Kafka.
-// - v5+ answers with the partition count, replication factor and the topic's configs.
+// - v5+ answers with the partition count, replication factor and every topic config
+//   with its source (set in the request, or the default).
 
 import { decodeCreateTopicsRequest, type CreateTopicsRequest } from '../../protocol/messages/create-topics-request.ts'
 import { encodeCreateTopicsResponse, type CreateTopicsResponse, type CreatableTopicResult } from '../../protocol/messages/create-topics-response.ts'
 import { ErrorCode } from '../../protocol/error-codes.ts'
 import { defineHandler } from './api-handler.ts'
+import { logConfigToTopicConfigs } from '../../storage/log-config.ts'
 
 const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA'
 const TOPIC_CONFIG_SOURCE = 1 // DYNAMIC_TOPIC_CONFIG
+const DEFAULT_CONFIG_SOURCE = 5 // DEFAULT_CONFIG
 
 function result(name: string, errorCode: number, errorMessage: string | null): CreatableTopicResult {
   return { name, topicId: ZERO_UUID, errorCode, errorMessage, topicConfigErrorCode: 0, numPartitions: -1, replicationFactor: -1, configs: null }
@@ -63,7 +66,15 @@ export default defineHandler<CreateTopicsRequest, CreateTopicsResponse>({
         r.topicId = outcome.topic?.id ?? ZERO_UUID
         r.numPartitions = partitions
         r.replicationFactor = 1
-        r.configs = Object.entries(configs).map(([name, value]) => ({ name, value, readOnly: false, configSource: TOPIC_CONFIG_SOURCE, isSensitive: false }))
+        // Every topic config with its source (KIP-525), not only the ones the request set.
+        const effective = { ...logConfigToTopicConfigs(outcome.topic?.logConfig ?? broker.topics.resolveConfigOrDefault(configs)), ...configs }
+        r.configs = Object.entries(effective).map(([name, value]) => ({
+          name,
+          value,
+          readOnly: false,
+          configSource: name in configs ? TOPIC_CONFIG_SOURCE : DEFAULT_CONFIG_SOURCE,
+          isSensitive: false,
+        }))
       }
       topics.push(r)
     }

@@ -2,6 +2,8 @@
 // - v1-5 name topics in topic_names; v6 in topics[] by name or by id.
 // - Unknown names get UNKNOWN_TOPIC_OR_PARTITION, unknown ids UNKNOWN_TOPIC_ID;
 //   delete.topic.enable=false gives TOPIC_DELETION_DISABLED.
+// - A v6 entry naming both a name and an id, or a topic named twice, is INVALID_REQUEST
+//   and nothing is deleted for it (as in Kafka's controller).
 // - The partitions' directories are removed by their shards before the answer.
 
 import { decodeDeleteTopicsRequest, type DeleteTopicsRequest } from '../../protocol/messages/delete-topics-request.ts'
@@ -26,7 +28,22 @@ export default defineHandler<DeleteTopicsRequest, DeleteTopicsResponse>({
   async handle(ctx, req) {
     const broker = ctx.broker
     const responses: DeletableTopicResult[] = []
-    for (const t of requested(req, ctx.header.apiVersion)) {
+    const wanted = requested(req, ctx.header.apiVersion)
+    const count = new Map<string, number>()
+    for (const t of wanted) {
+      const key = t.name !== null && t.name !== '' ? `n:${t.name}` : `i:${t.topicId}`
+      count.set(key, (count.get(key) ?? 0) + 1)
+    }
+    for (const t of wanted) {
+      const named = t.name !== null && t.name !== ''
+      if (named && t.topicId !== ZERO_UUID) {
+        responses.push({ name: t.name, topicId: t.topicId, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'You may not specify both topic name and topic id.' })
+        continue
+      }
+      if (count.get(named ? `n:${t.name}` : `i:${t.topicId}`)! > 1) {
+        responses.push({ name: t.name, topicId: t.topicId, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: named ? 'Duplicate topic name.' : 'Duplicate topic id.' })
+        continue
+      }
       let name = t.name
       if (name === null || name === '') {
         const byId = broker.topics.byId.get(t.topicId)

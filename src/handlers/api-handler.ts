@@ -20,6 +20,8 @@ export interface RequestContext {
   remote: string
   /** Aborted when the client disconnects, so long polls stop waiting for nobody. */
   signal: AbortSignal
+  /** Closes this connection with a log line: the only way to report a failed acks=0 produce. */
+  closeConnection(reason: string): void
 }
 
 export interface ApiHandler<Req = any, Res = any> {

@@ -110,7 +110,14 @@ export class Connection {
     const slot: Slot = { done: false, chunks: null }
     this.queue.push(slot)
     this.updateFlow()
-    const ctx: RequestContext = { broker: this.broker, header, connectionId: this.id, remote: this.remote, signal: this.abort.signal }
+    const ctx: RequestContext = {
+      broker: this.broker,
+      header,
+      connectionId: this.id,
+      remote: this.remote,
+      signal: this.abort.signal,
+      closeConnection: (reason) => this.kill(reason),
+    }
     let pending: Promise<unknown>
     try {
       pending = Promise.resolve(handler.handle(ctx, request))

@@ -71,6 +71,12 @@ export class TopicRegistry {
     return { config: { ...this.brokerDefaults, ...parsed.config } }
   }
 
+  /** The LogConfig a topic with these configs would get; defaults if they are invalid. */
+  resolveConfigOrDefault(configs: Record<string, string>): LogConfig {
+    const resolved = this.resolveConfig(configs)
+    return 'error' in resolved ? this.brokerDefaults : resolved.config
+  }
+
   collidesWith(name: string): string | undefined {
     const other = this.collisions.get(collisionKey(name))
     return other !== undefined && other !== name ? other : undefined

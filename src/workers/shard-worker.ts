@@ -25,12 +25,23 @@ export function createShardRunner(init: ShardInit, io: FileIO = init.dataDir ===
   const root = init.dataDir ?? '/memory'
   const logs = new Map<string, PartitionLog>()
 
-  function logFor(ref: PartitionRef, now: number, clean = true, recoveryPoint = 0): PartitionLog {
+  // Only 'open' creates a log: every partition is opened when its topic is created or the
+  // broker starts, so a missing log on any other op means the topic was deleted meanwhile
+  // (a long poll that outlived its topic, say) and must not bring its directory back.
+  function openLog(ref: PartitionRef, now: number, clean: boolean, recoveryPoint: number): PartitionLog {
     const key = keyOf(ref.topic, ref.partition)
     let log = logs.get(key)
     if (log === undefined) {
       log = PartitionLog.open(io, join(root, `${ref.topic}-${ref.partition}`), ref.config, { clean, recoveryPoint, now })
       logs.set(key, log)
+    }
+    return log
+  }
+
+  function logFor(ref: PartitionRef): PartitionLog {
+    const log = logs.get(keyOf(ref.topic, ref.partition))
+    if (log === undefined) {
+      throw new StorageError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `${ref.topic}-${ref.partition} is not hosted by this shard`)
     } else {
       // Topic configs can change at runtime (AlterConfigs); the latest one travels with every op.
       log.config = ref.config
@@ -82,7 +93,7 @@ export function createShardRunner(init: ShardInit, io: FileIO = init.dataDir ===
       try {
         switch (op.op) {
           case 'open': {
-            const log = logFor(op, task.now, op.clean, op.recoveryPoint)
+            const log = openLog(op, task.now, op.clean, op.recoveryPoint)
             const r = log.recoveryReport
             results[i] = r.truncatedBytes > 0 || r.deletedSegments > 0 ? { error: 0, ...bounds(log), recovery: { ...r } } : { error: 0, ...bounds(log) }
             break
@@ -94,14 +105,14 @@ export function createShardRunner(init: ShardInit, io: FileIO = init.dataDir ===
               results[i] = { error: invalid.error, message: invalid.message }
               break
             }
-            const log = logFor(op, task.now)
+            const log = logFor(op)
             const r = log.append(records, task.now)
             appended.add(log)
             results[i] = { error: 0, baseOffset: r.baseOffset, logAppendTime: r.logAppendTime, ...bounds(log) }
             break
           }
           case 'read': {
-            const log = logFor(op, task.now)
+            const log = logFor(op)
             const r = log.read(op.fetchOffset, op.maxBytes, { minOneBatch: op.minOneBatch })
             results[i] = { error: 0, recordsOffset: readBytes, recordsLength: r.records.length, ...bounds(log) }
             if (r.records.length > 0) {
@@ -111,7 +122,7 @@ export function createShardRunner(init: ShardInit, io: FileIO = init.dataDir ===
             break
           }
           case 'listOffsets': {
-            const log = logFor(op, task.now)
+            const log = logFor(op)
             const r = log.listOffsets(op.timestamp)
             results[i] = { error: 0, offset: r?.offset ?? -1, timestamp: r?.timestamp ?? -1, ...bounds(log) }
             break

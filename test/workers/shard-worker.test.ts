@@ -26,6 +26,10 @@ function appendTask(batches: Buffer[]): ShardTask {
 }
 
 // Results that carry bytes come wrapped for piscina to transfer; unwrap as piscina would.
+function openTask(): ShardTask {
+  return { ops: [{ ...ref, op: 'open', clean: true, recoveryPoint: 0 }], data: null, now: Date.now() }
+}
+
 function run(runner: (task: ShardTask) => unknown, task: ShardTask): ShardTaskResult {
   const out = runner(task) as Record<symbol, unknown>
   return (Piscina.valueSymbol in out ? out[Piscina.valueSymbol] : out) as ShardTaskResult
@@ -38,6 +42,7 @@ function batch(n: number): Buffer {
 function endAfterCrash(fsync: 'always' | 'never'): number {
   const io = new MemoryFileIO()
   const runner = createShardRunner({ shardId: 0, dataDir: '/data', fsync }, io)
+  run(runner, openTask())
   const res = run(runner, appendTask([batch(3), batch(2)]))
   if (res.results.some((r) => r.error !== 0)) throw new Error('append failed')
   io.crash()
@@ -57,6 +62,7 @@ t.test('fsync never: the same appends are lost, which is what the always mode pr
 t.test('one task carries several partitions and reports each result in order', async (t) => {
   const io = new MemoryFileIO()
   const runner = createShardRunner({ shardId: 0, dataDir: '/data', fsync: 'never' }, io)
+  run(runner, openTask())
   const corrupt = batch(2)
   corrupt[corrupt.length - 1]! ^= 1
   const res = run(runner, appendTask([batch(2), corrupt, batch(4)]))
@@ -65,4 +71,16 @@ t.test('one task carries several partitions and reports each result in order', a
   const read = run(runner, { ops: [{ ...ref, op: 'read', fetchOffset: 0, maxBytes: 1 << 20, minOneBatch: true }], data: null, now: Date.now() })
   t.equal(read.results[0]!.recordsLength, read.data!.byteLength, 'fetched bytes come back packed in one transferable buffer')
   t.equal(read.results[0]!.highWatermark, 6)
+})
+
+t.test('only open creates a log: a read or append for a deleted partition does not bring it back', async (t) => {
+  const io = new MemoryFileIO()
+  const runner = createShardRunner({ shardId: 0, dataDir: '/data', fsync: 'never' }, io)
+  run(runner, openTask())
+  run(runner, { ops: [{ op: 'delete', topic: 'orders', partition: 0 }], data: null, now: Date.now() })
+  const read = run(runner, { ops: [{ ...ref, op: 'read', fetchOffset: 0, maxBytes: 1024, minOneBatch: true }], data: null, now: Date.now() })
+  t.equal(read.results[0]!.error, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+  const append = run(runner, appendTask([batch(1)]))
+  t.equal(append.results[0]!.error, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+  t.notOk(io.exists('/data/orders-0'), 'the directory stays deleted')
 })
