@@ -41,6 +41,12 @@ export interface BrokerOptions {
   groupInitialRebalanceDelayMs: number
   /** offsets.topic.num.partitions */
   offsetsTopicNumPartitions: number
+  /** group.min.session.timeout.ms */
+  groupMinSessionTimeoutMs: number
+  /** group.max.session.timeout.ms */
+  groupMaxSessionTimeoutMs: number
+  /** offsets.retention.minutes */
+  offsetsRetentionMinutes: number
   /** Optional override; otherwise generated and persisted by the broker. */
   clusterId?: string
   /** Broker-level defaults keyed by Kafka *topic* config name, e.g. {'segment.bytes': '1073741824'}. */
@@ -78,7 +84,10 @@ function baseDefaults (embedded: boolean): Omit<BrokerOptions, 'advertisedHost' 
     deleteTopicEnable: true,
     // A test harness wants its first JoinGroup answered at once.
     groupInitialRebalanceDelayMs: embedded ? 0 : 3000,
-    offsetsTopicNumPartitions: 50
+    offsetsTopicNumPartitions: 50,
+    groupMinSessionTimeoutMs: 6000,
+    groupMaxSessionTimeoutMs: 1800000,
+    offsetsRetentionMinutes: 10080
   }
 }
 

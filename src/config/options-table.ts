@@ -100,6 +100,18 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     valueHint: '<n>', defaultText: '50', help: 'partitions of __consumer_offsets (used for coordinator lookup)'
   },
   {
+    name: 'groupMinSessionTimeoutMs', parse: integer(1, INT32_MAX), env: 'SAMSA_GROUP_MIN_SESSION_TIMEOUT_MS', kafkaKeys: ['group.min.session.timeout.ms'],
+    valueHint: '<ms>', defaultText: '6000', help: 'smallest session timeout a group member may ask for'
+  },
+  {
+    name: 'groupMaxSessionTimeoutMs', parse: integer(1, INT32_MAX), env: 'SAMSA_GROUP_MAX_SESSION_TIMEOUT_MS', kafkaKeys: ['group.max.session.timeout.ms'],
+    valueHint: '<ms>', defaultText: '1800000', help: 'largest session timeout a group member may ask for'
+  },
+  {
+    name: 'offsetsRetentionMinutes', parse: integer(1, INT32_MAX), env: 'SAMSA_OFFSETS_RETENTION_MINUTES', kafkaKeys: ['offsets.retention.minutes'],
+    valueHint: '<min>', defaultText: '10080 (7 days)', help: 'how long an empty group keeps its committed offsets'
+  },
+  {
     name: 'clusterId', parse: clusterId, flag: 'cluster-id', env: 'SAMSA_CLUSTER_ID', kafkaKeys: ['cluster.id'],
     valueHint: '<id>', defaultText: 'generated once and stored in the data dir', help: 'override the cluster id'
   }

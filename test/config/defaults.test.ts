@@ -24,6 +24,9 @@ t.test('defaults', async (t) => {
     deleteTopicEnable: true,
     groupInitialRebalanceDelayMs: 3000,
     offsetsTopicNumPartitions: 50,
+    groupMinSessionTimeoutMs: 6000,
+    groupMaxSessionTimeoutMs: 1800000,
+    offsetsRetentionMinutes: 10080,
     topicDefaults: {}
   })
   t.notOk('clusterId' in o, 'no cluster id unless overridden')

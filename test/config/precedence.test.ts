@@ -75,6 +75,9 @@ const SAMPLE: Record<string, [string, unknown]> = {
   deleteTopicEnable: ['false', false],
   groupInitialRebalanceDelayMs: ['10', 10],
   offsetsTopicNumPartitions: ['5', 5],
+  groupMinSessionTimeoutMs: ['1000', 1000],
+  groupMaxSessionTimeoutMs: ['60000', 60000],
+  offsetsRetentionMinutes: ['60', 60],
   clusterId: ['MkU3OEVBNTcwNTJENDM2Qk', 'MkU3OEVBNTcwNTJENDM2Qk']
 }
 
