@@ -8,6 +8,7 @@ import type { TopicRegistry, TopicInfo } from './topics/topic-registry.ts'
 import type { PartitionCache } from './topics/partition-cache.ts'
 import type { ShardPool } from './workers/shard-pool.ts'
 import type { ApiHandler } from './handlers/api-handler.ts'
+import type { GroupCoordinator } from './groups/group-coordinator.ts'
 import { topicNameProblem } from './topics/topic-name.ts'
 import { ErrorCode } from '../protocol/error-codes.ts'
 
@@ -29,6 +30,8 @@ export class BrokerContext {
   readonly partitions: PartitionCache
   readonly shards: ShardPool
   readonly handlers = new Map<number, ApiHandler>()
+  /** Set by startBroker right after construction (the coordinator needs this context). */
+  groups!: GroupCoordinator
   advertisedHost: string
   advertisedPort: number
 
@@ -69,10 +72,10 @@ export class BrokerContext {
   }
 
   /** Creates a topic and opens its partitions on their shards (so disk errors surface now). */
-  async createTopic(name: string, partitions: number, replicationFactor: number, configs: Record<string, string>): Promise<TopicOutcome> {
+  async createTopic(name: string, partitions: number, replicationFactor: number, configs: Record<string, string>, internal = false): Promise<TopicOutcome> {
     const check = this.checkNewTopic(name, partitions, replicationFactor, configs)
     if (check.error !== ErrorCode.NONE) return check
-    const topic = this.topics.create(name, partitions, configs)
+    const topic = this.topics.create(name, partitions, configs, internal)
     this.logger.info({ topic: name, partitions, configs }, 'created topic')
     await this.openPartitions(topic, true, new Map())
     return { error: ErrorCode.NONE, message: null, topic }

@@ -19,6 +19,8 @@ import { KafkaServer } from './server/kafka-server.ts'
 import { handlers } from './handlers/registry.ts'
 import { lockDataDir, readOrCreateMetaProperties } from './data-dir.ts'
 import type { RecoveryPoint } from './workers/shard-protocol.ts'
+import { GroupCoordinator } from './groups/group-coordinator.ts'
+import { systemClock, type Clock } from './groups/clock.ts'
 
 export interface RunningBroker {
   host: string
@@ -43,6 +45,8 @@ export interface BrokerStats {
 
 export interface StartExtras {
   logger?: Logger
+  /** Drives every group timer; tests pass a ManualClock and advance it. */
+  clock?: Clock
 }
 
 const RECOVERY_POINT_FILE = 'recovery-point-offset-checkpoint'
@@ -78,6 +82,7 @@ export async function startBroker(partial: Partial<BrokerOptions> = {}, extras: 
   const shards = new ShardPool(options.shards, { dataDir, fsync: options.fsync })
   const broker = new BrokerContext({ options, logger, clusterId, topics, partitions: new PartitionCache(), shards })
   for (const h of handlers) broker.handlers.set(h.apiKey, h)
+  broker.groups = new GroupCoordinator(broker, extras.clock ?? systemClock)
 
   const started = Date.now()
   try {
@@ -101,6 +106,16 @@ export async function startBroker(partial: Partial<BrokerOptions> = {}, extras: 
     throw err
   }
   broker.advertisedPort = options.advertisedPort === 0 ? bound.port : options.advertisedPort
+  // The listener is up while the coordinator replays its topic: group requests meanwhile
+  // get COORDINATOR_LOAD_IN_PROGRESS, which every client retries.
+  try {
+    await broker.groups.load()
+  } catch (err) {
+    await server.close()
+    await shards.close()
+    release()
+    throw err
+  }
 
   const writeCheckpoints = (points: RecoveryPoint[]): void => {
     if (dataDir === null || io === null) return
@@ -134,6 +149,7 @@ export async function startBroker(partial: Partial<BrokerOptions> = {}, extras: 
     closing ??= (async () => {
       if (flushTimer !== null) clearInterval(flushTimer)
       clearInterval(retentionTimer)
+      broker.groups.close()
       await server.close()
       if (flushing !== null) await flushing
       const outcomes = await shards.broadcast({ op: 'close' })

@@ -1,0 +1,40 @@
+// OffsetCommit (key 8), versions 2-9.
+// - Commits of a group member must carry its generation (ILLEGAL_GENERATION,
+//   UNKNOWN_MEMBER_ID, REBALANCE_IN_PROGRESS while the group completes a rebalance,
+//   FENCED_INSTANCE_ID for a replaced static member); a generation of -1 with no member
+//   id (simple consumers, admin resetOffsets) is accepted while the group has no members.
+// - Offsets are written to __consumer_offsets before the answer; metadata up to 4096
+//   bytes (OFFSET_METADATA_TOO_LARGE beyond), unknown partitions UNKNOWN_TOPIC_OR_PARTITION.
+// - v2-4 retention_time_ms is ignored: offsets.retention.minutes applies to every commit.
+
+import { decodeOffsetCommitRequest, type OffsetCommitRequest } from '../../protocol/messages/offset-commit-request.ts'
+import { encodeOffsetCommitResponse, type OffsetCommitResponse } from '../../protocol/messages/offset-commit-response.ts'
+import { defineHandler } from './api-handler.ts'
+
+function allFailed(req: OffsetCommitRequest, errorCode: number): OffsetCommitResponse {
+  return { throttleTimeMs: 0, topics: req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })) })) }
+}
+
+export default defineHandler<OffsetCommitRequest, OffsetCommitResponse>({
+  apiKey: 8,
+  name: 'OffsetCommit',
+  minVersion: 2,
+  maxVersion: 9,
+  decode: decodeOffsetCommitRequest,
+  encode: encodeOffsetCommitResponse,
+  async handle(ctx, req) {
+    const offsets = req.topics.flatMap((t) =>
+      t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, offset: p.committedOffset, leaderEpoch: p.committedLeaderEpoch, metadata: p.committedMetadata })),
+    )
+    const errors = await ctx.broker.groups.commitOffsets({
+      groupId: req.groupId,
+      generationId: req.generationIdOrMemberEpoch,
+      memberId: req.memberId,
+      groupInstanceId: ctx.header.apiVersion >= 7 ? req.groupInstanceId : null,
+      offsets,
+    })
+    let i = 0
+    return { throttleTimeMs: 0, topics: req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: errors[i++]! })) })) }
+  },
+  errorResponse: allFailed,
+})
