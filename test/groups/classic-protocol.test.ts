@@ -255,3 +255,24 @@ t.test('groups and offsets are replayed from __consumer_offsets after a restart'
   t.equal(g.members[0].memberId, r.memberId)
   t.equal(g.members[0].memberAssignment.toString(), 'orders:0,1', 'and its assignment')
 })
+
+t.test('an empty group keeps its offsets for offsets.retention.minutes, then loses them', async (t) => {
+  const clock = new ManualClock()
+  const broker = await startBroker({ host: '127.0.0.1', port: 0, memory: true, shards: 1, offsetsTopicNumPartitions: 2, offsetsRetentionMinutes: 60, logLevel: 'silent' }, { clock })
+  t.teardown(() => broker.close())
+  const [c] = await clients(t, broker.port, 1)
+  await c!.request(19, 5, { topics: [{ name: 'kept', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 1000, validateOnly: false })
+  const commit = (group: string) =>
+    c!.request(8, 2, { groupId: group, generationIdOrMemberEpoch: -1, memberId: '', groupInstanceId: null, retentionTimeMs: -1, topics: [{ name: 'kept', partitions: [{ partitionIndex: 0, committedOffset: 5, committedLeaderEpoch: -1, commitTimestamp: -1, committedMetadata: null }] }] })
+  const fetched = async (group: string) => (await c!.request(9, 1, { groupId: group, topics: [{ name: 'kept', partitionIndexes: [0] }], groups: [], requireStable: false })).topics[0].partitions[0].committedOffset
+  t.equal((await commit('simple')).topics[0].partitions[0].errorCode, 0, 'a simple consumer commits with generation -1')
+  t.equal(await fetched('simple'), 5)
+  clock.advance(50 * 60_000)
+  await tick(50)
+  t.equal(await fetched('simple'), 5, 'still there before the retention period')
+  clock.advance(30 * 60_000)
+  for (let i = 0; i < 50 && (await fetched('simple')) !== -1; i++) await tick(20)
+  t.equal(await fetched('simple'), -1, 'expired once the group was empty for the retention period')
+  const listed = await c!.request(16, 4, { statesFilter: [], typesFilter: [] })
+  t.notOk(listed.groups.some((g: { groupId: string }) => g.groupId === 'simple'), 'and the group is gone')
+})
