@@ -302,9 +302,10 @@ export class GroupCoordinator {
 
   private joinKnownMember(group: ClassicGroup, a: JoinArgs): Promise<JoinResult> | JoinResult {
     if (group.pendingMembers.has(a.memberId)) return this.addMemberAndRebalance(group, a, a.memberId)
-    const member = group.members.get(a.memberId)
-    if (member === undefined) return joinError(ErrorCode.UNKNOWN_MEMBER_ID, a.memberId)
+    // Fencing is checked before membership: a replaced static member id is no longer a member.
     if (group.isStaticMemberFenced(a.memberId, a.groupInstanceId)) return joinError(ErrorCode.FENCED_INSTANCE_ID, a.memberId)
+    const member = group.members.get(a.memberId)
+    if (member === undefined || (a.groupInstanceId !== null && !group.staticMembers.has(a.groupInstanceId))) return joinError(ErrorCode.UNKNOWN_MEMBER_ID, a.memberId)
     switch (group.state) {
       case GroupState.PreparingRebalance:
         return this.updateMemberAndRebalance(group, member, a)
@@ -536,6 +537,7 @@ export class GroupCoordinator {
 
   heartbeat(groupId: string, generationId: number, memberId: string, groupInstanceId: string | null): number {
     if (!this.loaded) return ErrorCode.COORDINATOR_LOAD_IN_PROGRESS
+    if (groupId === '') return ErrorCode.INVALID_GROUP_ID
     const group = this.groups.get(groupId)
     if (group === undefined) return ErrorCode.UNKNOWN_MEMBER_ID
     if (group.is(GroupState.Dead)) return ErrorCode.COORDINATOR_NOT_AVAILABLE
@@ -559,12 +561,13 @@ export class GroupCoordinator {
 
   sync(a: SyncArgs): Promise<SyncResult> | SyncResult {
     if (!this.loaded) return syncError(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS)
+    if (a.groupId === '') return syncError(ErrorCode.INVALID_GROUP_ID)
     const group = this.groups.get(a.groupId)
     if (group === undefined) return syncError(ErrorCode.UNKNOWN_MEMBER_ID)
     if (group.is(GroupState.Dead)) return syncError(ErrorCode.COORDINATOR_NOT_AVAILABLE)
+    if (group.isStaticMemberFenced(a.memberId, a.groupInstanceId)) return syncError(ErrorCode.FENCED_INSTANCE_ID)
     const member = group.members.get(a.memberId)
     if (member === undefined) return syncError(ErrorCode.UNKNOWN_MEMBER_ID)
-    if (group.isStaticMemberFenced(a.memberId, a.groupInstanceId)) return syncError(ErrorCode.FENCED_INSTANCE_ID)
     if (a.generationId !== group.generationId) return syncError(ErrorCode.ILLEGAL_GENERATION)
     if ((a.protocolType !== null && a.protocolType !== group.protocolType) || (a.protocolName !== null && a.protocolName !== group.protocolName)) {
       return syncError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL)
@@ -620,6 +623,7 @@ export class GroupCoordinator {
 
   leave(groupId: string, members: LeaveMember[]): { errorCode: number; members: Array<LeaveMember & { errorCode: number }> } {
     if (!this.loaded) return { errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, members: [] }
+    if (groupId === '') return { errorCode: ErrorCode.INVALID_GROUP_ID, members: [] }
     const group = this.groups.get(groupId)
     if (group === undefined) return { errorCode: ErrorCode.NONE, members: members.map((m) => ({ ...m, errorCode: ErrorCode.UNKNOWN_MEMBER_ID })) }
     if (group.is(GroupState.Dead)) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, members: [] }
