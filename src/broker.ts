@@ -19,7 +19,7 @@ import { KafkaServer } from './server/kafka-server.ts'
 import { handlers } from './handlers/registry.ts'
 import { lockDataDir, readOrCreateMetaProperties } from './data-dir.ts'
 import type { RecoveryPoint } from './workers/shard-protocol.ts'
-import { GroupCoordinator } from './groups/group-coordinator.ts'
+import { GroupCoordinator, type PartitionLag } from './groups/group-coordinator.ts'
 import { systemClock, type Clock } from './groups/clock.ts'
 
 export interface RunningBroker {
@@ -33,6 +33,8 @@ export interface RunningBroker {
   options: BrokerOptions
   logger: Logger
   stats(): BrokerStats
+  /** Committed offset versus log end per partition the group committed (for metrics and tools). */
+  groupLag(groupId: string): PartitionLag[]
   close(): Promise<void>
 }
 
@@ -178,6 +180,7 @@ export async function startBroker(partial: Partial<BrokerOptions> = {}, extras: 
     clusterId,
     options,
     logger,
+    groupLag: (groupId) => broker.groups.lag(groupId),
     stats: () => ({ connections: server.connectionCount, topics: topics.byName.size, shardTasks: shards.tasksSent() }),
     close,
   }

@@ -276,3 +276,26 @@ t.test('an empty group keeps its offsets for offsets.retention.minutes, then los
   const listed = await c!.request(16, 4, { statesFilter: [], typesFilter: [] })
   t.notOk(listed.groups.some((g: { groupId: string }) => g.groupId === 'simple'), 'and the group is gone')
 })
+
+t.test('consumer lag: committed offset versus log end, per partition', async (t) => {
+  const broker = await memoryBroker(t, { offsetsTopicNumPartitions: 2 })
+  const [c] = await clients(t, broker.port, 1)
+  await c!.request(19, 5, { topics: [{ name: 'lagging', numPartitions: 2, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 1000, validateOnly: false })
+  const { buildRecordBatch } = await import('../../protocol/records/record-batch-builder.ts')
+  const batch = buildRecordBatch({ records: Array.from({ length: 10 }, (_, i) => ({ value: Buffer.from(`v${i}`) })) })
+  await c!.request(0, 7, { transactionalId: null, acks: 1, timeoutMs: 1000, topicData: [{ name: 'lagging', partitionData: [{ index: 0, records: batch }, { index: 1, records: batch }] }] })
+  await c!.request(8, 2, {
+    groupId: 'laggard',
+    generationIdOrMemberEpoch: -1,
+    memberId: '',
+    groupInstanceId: null,
+    retentionTimeMs: -1,
+    topics: [{ name: 'lagging', partitions: [{ partitionIndex: 0, committedOffset: 4, committedLeaderEpoch: -1, commitTimestamp: -1, committedMetadata: null }, { partitionIndex: 1, committedOffset: 10, committedLeaderEpoch: -1, commitTimestamp: -1, committedMetadata: null }] }],
+  })
+  const lag = broker.groupLag('laggard').sort((a, b) => a.partition - b.partition)
+  t.same(lag.map((l) => [l.partition, l.committed, l.logEnd, l.lag]), [
+    [0, 4, 10, 6],
+    [1, 10, 10, 0],
+  ])
+  t.same(broker.groupLag('no-such-group'), [])
+})
