@@ -475,6 +475,14 @@ export class LogSegment {
     this.active = false
   }
 
+  /** fsyncs the .log alone if it changed: its appended batches are durable, the indexes (rebuilt by recovery) are not. */
+  syncLog(): void {
+    if (this.dirty) {
+      this.io.fsync(this.handle)
+      this.dirty = false
+    }
+  }
+
   /** fsyncs the .log and both indexes if anything changed; an inactive segment then lets go of its index descriptors. */
   flush(): void {
     if (this.dirty) {

@@ -402,6 +402,27 @@ export class PartitionLog {
   }
 
   /**
+   * Makes every appended batch durable (fdatasync of each changed .log, and of the
+   * directory after a segment was created or removed) without syncing the indexes or
+   * moving the recovery point: what acknowledging a produce under --fsync always needs.
+   * Indexes are derived data; a crash rescans from the last recovery point and rebuilds
+   * them, so they are synced only by flush(), which also moves the recovery point.
+   */
+  syncData(): void {
+    if (this.offline !== null) throw new StorageError(ErrorCode.KAFKA_STORAGE_ERROR, this.offline)
+    if (this.closed) return
+    try {
+      for (const s of this.segments) s.syncLog()
+      if (this.dirNeedsSync) {
+        this.io.fsyncDir(this.dir)
+        this.dirNeedsSync = false
+      }
+    } catch (err) {
+      throw this.goOffline('flush', err)
+    }
+  }
+
+  /**
    * Deletes whole segments, oldest first and never the active one: those entirely below
    * logStartOffset, then (if cleanup.policy has delete) those whose largest timestamp is
    * more than retention.ms old, then as many as needed to bring the log within
