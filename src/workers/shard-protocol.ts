@@ -63,4 +63,6 @@ export interface RecoveryPoint {
 export interface ShardTaskResult {
   results: OpResult[]
   data: ArrayBuffer | null
+  /** The task's `data` buffer, handed back so the main thread can reuse it (fresh memory costs page faults and GC). */
+  spent?: ArrayBuffer | null
 }

@@ -193,10 +193,15 @@ export function createShardRunner(init: ShardInit, io: FileIO = init.dataDir ===
         pos += r.length
       }
     }
-    const result: ShardTaskResult = { results, data: out }
-    if (out === null) return result
+    // The produced bytes have been written (storage copies what it keeps): their buffer goes back for reuse.
+    const spent = task.data
+    const result: ShardTaskResult = spent === null ? { results, data: out } : { results, data: out, spent }
+    if (out === null && spent === null) return result
+    const transfer: ArrayBuffer[] = []
+    if (out !== null) transfer.push(out)
+    if (spent !== null) transfer.push(spent)
     return Piscina.move({
-      [Piscina.transferableSymbol]: [out],
+      [Piscina.transferableSymbol]: transfer,
       [Piscina.valueSymbol]: result,
     } as never)
   }
