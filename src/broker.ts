@@ -7,7 +7,7 @@
 
 import { join } from 'node:path'
 import { NodeFileIO } from '../storage/file-io.ts'
-import { readCheckpointFile, writeCheckpointFile } from '../storage/checkpoint-file.ts'
+import { formatCheckpoint, readCheckpointFile, writeCheckpointFile } from '../storage/checkpoint-file.ts'
 import { cleanShutdownMarkerExists, removeCleanShutdownMarker, writeCleanShutdownMarker } from '../storage/clean-shutdown.ts'
 import { resolveBrokerOptions, type BrokerOptions } from './config/broker-options.ts'
 import { createLogger, type Logger } from './logger.ts'
@@ -15,6 +15,7 @@ import { BrokerContext } from './broker-context.ts'
 import { TopicRegistry, newTopicId } from './topics/topic-registry.ts'
 import { PartitionCache } from './topics/partition-cache.ts'
 import { ShardPool } from './workers/shard-pool.ts'
+import { fsyncPaths, writeFileDurably } from './workers/background-flush.ts'
 import { KafkaServer } from './server/kafka-server.ts'
 import { handlers } from './handlers/registry.ts'
 import { lockDataDir, readOrCreateMetaProperties } from './data-dir.ts'
@@ -119,11 +120,31 @@ export async function startBroker(partial: Partial<BrokerOptions> = {}, extras: 
     throw err
   }
 
+  const checkpointEntries = (points: RecoveryPoint[]) => {
+    const live = points.filter((p) => topics.get(p.topic) !== undefined)
+    return {
+      recovery: live.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.recoveryPoint })),
+      logStart: live.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.logStartOffset })),
+    }
+  }
   const writeCheckpoints = (points: RecoveryPoint[]): void => {
     if (dataDir === null || io === null) return
-    const live = points.filter((p) => topics.get(p.topic) !== undefined)
-    writeCheckpointFile(io, join(dataDir, RECOVERY_POINT_FILE), live.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.recoveryPoint })))
-    writeCheckpointFile(io, join(dataDir, LOG_START_FILE), live.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.logStartOffset })))
+    const e = checkpointEntries(points)
+    writeCheckpointFile(io, join(dataDir, RECOVERY_POINT_FILE), e.recovery)
+    writeCheckpointFile(io, join(dataDir, LOG_START_FILE), e.logStart)
+  }
+
+  // --fsync interval: the shards list what they wrote, the fdatasyncs run on libuv's pool
+  // (background-flush.ts), then the checkpoints move. Nobody waits on the disk for a timer.
+  const backgroundFlush = async (dir: string): Promise<void> => {
+    const outcomes = await shards.broadcast({ op: 'handOffFlush' })
+    await fsyncPaths(
+      outcomes.flatMap((o) => o.result.flushFiles ?? []),
+      outcomes.flatMap((o) => o.result.flushDirs ?? []),
+    )
+    const e = checkpointEntries(outcomes.flatMap((o) => o.result.recoveryPoints ?? []))
+    await writeFileDurably(join(dir, RECOVERY_POINT_FILE), formatCheckpoint(e.recovery))
+    await writeFileDurably(join(dir, LOG_START_FILE), formatCheckpoint(e.logStart))
   }
 
   let flushing: Promise<void> | null = null
@@ -131,9 +152,7 @@ export async function startBroker(partial: Partial<BrokerOptions> = {}, extras: 
     options.fsync === 'interval' && dataDir !== null
       ? setInterval(() => {
           if (flushing !== null) return
-          flushing = shards
-            .broadcast({ op: 'flush' })
-            .then((outcomes) => writeCheckpoints(outcomes.flatMap((o) => o.result.recoveryPoints ?? [])))
+          flushing = backgroundFlush(dataDir)
             .catch((err: unknown) => logger.error({ err }, 'periodic flush failed'))
             .finally(() => {
               flushing = null

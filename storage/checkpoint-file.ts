@@ -55,11 +55,16 @@ export function readCheckpointFile(io: FileIO, path: string): CheckpointEntry[] 
   return entries
 }
 
-export function writeCheckpointFile(io: FileIO, path: string, entries: readonly CheckpointEntry[]): void {
+/** The file's bytes, for callers that write it themselves (asynchronously, off a hot thread). */
+export function formatCheckpoint(entries: readonly CheckpointEntry[]): Buffer {
   let text = `${VERSION}\n${entries.length}\n`
   for (const e of entries) {
     if (/\s/.test(e.topic) || e.topic === '') throw new Error(`cannot checkpoint topic name ${JSON.stringify(e.topic)}`)
     text += `${e.topic} ${e.partition} ${e.offset}\n`
   }
-  io.writeFileAtomic(path, Buffer.from(text, 'utf8'))
+  return Buffer.from(text, 'utf8')
+}
+
+export function writeCheckpointFile(io: FileIO, path: string, entries: readonly CheckpointEntry[]): void {
+  io.writeFileAtomic(path, formatCheckpoint(entries))
 }

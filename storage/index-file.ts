@@ -42,6 +42,13 @@ export class IndexFile {
     return this.dirty
   }
 
+  /** Whether it changed since the last flush or hand-off; clears that, for a caller that fsyncs the path itself. */
+  takeDirty(): boolean {
+    const was = this.dirty
+    this.dirty = false
+    return was
+  }
+
   flush(): void {
     if (!this.dirty) return
     this.io.fsync(this.open())

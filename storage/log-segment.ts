@@ -483,6 +483,24 @@ export class LogSegment {
     }
   }
 
+  /**
+   * Lists the files written since the last flush (or hand-off) and forgets that they
+   * were, for a caller that fsyncs them by path on another thread; an inactive segment
+   * then lets go of its index descriptors, as flush() does.
+   */
+  handOffDirty(out: string[]): void {
+    if (this.dirty) {
+      out.push(this.logPath)
+      this.dirty = false
+    }
+    if (this.offsetIndex.file.takeDirty()) out.push(this.offsetIndex.file.path)
+    if (this.timeIndex.file.takeDirty()) out.push(this.timeIndex.file.path)
+    if (!this.active) {
+      this.offsetIndex.file.release()
+      this.timeIndex.file.release()
+    }
+  }
+
   /** fsyncs the .log and both indexes if anything changed; an inactive segment then lets go of its index descriptors. */
   flush(): void {
     if (this.dirty) {

@@ -402,6 +402,24 @@ export class PartitionLog {
   }
 
   /**
+   * The interval-fsync path that keeps fdatasync off this thread: returns the files (and
+   * the directory, after a segment was created or removed) written since the last flush
+   * or hand-off, and the offset that becomes a valid recovery point once another thread
+   * has fsynced them all. Writes are positional and immediate, so syncing by path is
+   * enough; this log's own recoveryPoint moves only with flush().
+   */
+  handOffFlush(): { files: string[]; dir: string | null; recoveryPoint: number } {
+    if (this.offline !== null) throw new StorageError(ErrorCode.KAFKA_STORAGE_ERROR, this.offline)
+    const files: string[] = []
+    const recoveryPoint = this.logEndOffset
+    if (this.closed) return { files, dir: null, recoveryPoint }
+    for (const s of this.segments) if (s.isDirty || !s.isActive) s.handOffDirty(files)
+    const dir = this.dirNeedsSync ? this.dir : null
+    this.dirNeedsSync = false
+    return { files, dir, recoveryPoint }
+  }
+
+  /**
    * Makes every appended batch durable (fdatasync of each changed .log, and of the
    * directory after a segment was created or removed) without syncing the indexes or
    * moving the recovery point: what acknowledging a produce under --fsync always needs.

@@ -26,6 +26,7 @@ export type ShardOp =
   | { op: 'delete'; topic: string; partition: number }
   | { op: 'retention' }
   | { op: 'flush' }
+  | { op: 'handOffFlush' }
   | { op: 'close' }
 
 export interface ShardTask {
@@ -49,7 +50,9 @@ export interface OpResult {
   recordsLength?: number
   offset?: number // listOffsets
   timestamp?: number
-  recoveryPoints?: RecoveryPoint[] // flush, close
+  recoveryPoints?: RecoveryPoint[] // flush, close, handOffFlush
+  flushFiles?: string[] // handOffFlush: files to fdatasync before its recovery points hold
+  flushDirs?: string[]
   recovery?: { recoveredSegments: number; truncatedBytes: number; deletedSegments: number } // open, when it repaired something
 }
 

@@ -81,6 +81,26 @@ export function createShardRunner(init: ShardInit, io: FileIO = init.dataDir ===
     return failed ?? { error: 0, recoveryPoints: recoveryPoints() }
   }
 
+  // --fsync interval: list what needs syncing and let the main thread's background
+  // flusher do the fdatasyncs, so this thread never blocks on the disk for a timer.
+  function handOffAll(): OpResult {
+    const flushFiles: string[] = []
+    const flushDirs: string[] = []
+    const points: RecoveryPoint[] = []
+    for (const [key, log] of logs) {
+      try {
+        const h = log.handOffFlush()
+        flushFiles.push(...h.files)
+        if (h.dir !== null) flushDirs.push(h.dir)
+        const sep = key.lastIndexOf('\u0000')
+        points.push({ topic: key.slice(0, sep), partition: Number(key.slice(sep + 1)), recoveryPoint: h.recoveryPoint, logStartOffset: log.logStartOffset })
+      } catch {
+        // An offline log keeps its old recovery point; its failure was reported when it happened.
+      }
+    }
+    return { error: 0, recoveryPoints: points, flushFiles, flushDirs }
+  }
+
   return function runShardTask(task: ShardTask): unknown {
     const data = task.data === null ? null : Buffer.from(task.data)
     const results: OpResult[] = new Array(task.ops.length)
@@ -146,6 +166,10 @@ export function createShardRunner(init: ShardInit, io: FileIO = init.dataDir ===
           }
           case 'flush': {
             results[i] = flushAll()
+            break
+          }
+          case 'handOffFlush': {
+            results[i] = handOffAll()
             break
           }
           case 'close': {
