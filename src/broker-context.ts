@@ -10,6 +10,7 @@ import type { ShardPool } from './workers/shard-pool.ts'
 import type { ApiHandler } from './handlers/api-handler.ts'
 import type { GroupCoordinator } from './groups/group-coordinator.ts'
 import { topicNameProblem } from './topics/topic-name.ts'
+import { partitionKey } from './topics/partition-key.ts'
 import { ErrorCode } from '../protocol/error-codes.ts'
 
 export interface TopicOutcome {
@@ -84,7 +85,7 @@ export class BrokerContext {
   async openPartitions(topic: TopicInfo, clean: boolean, recoveryPoints: Map<string, number>): Promise<void> {
     const opens: Promise<unknown>[] = []
     for (let p = 0; p < topic.partitions; p++) {
-      const recoveryPoint = recoveryPoints.get(`${topic.name}\u0000${p}`) ?? 0
+      const recoveryPoint = recoveryPoints.get(partitionKey(topic.name, p)) ?? 0
       opens.push(
         this.shards.submit(this.shards.shardOf(topic.name, p), { op: 'open', topic: topic.name, partition: p, config: topic.logConfig, clean, recoveryPoint }).then(({ result }) => {
           if (result.error !== 0) throw new Error(`Cannot open partition ${topic.name}-${p}: ${result.message ?? result.error}`)

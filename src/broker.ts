@@ -13,6 +13,7 @@ import { resolveBrokerOptions, type BrokerOptions } from './config/broker-option
 import { createLogger, type Logger } from './logger.ts'
 import { BrokerContext } from './broker-context.ts'
 import { TopicRegistry, newTopicId } from './topics/topic-registry.ts'
+import { partitionKey } from './topics/partition-key.ts'
 import { PartitionCache } from './topics/partition-cache.ts'
 import { ShardPool } from './workers/shard-pool.ts'
 import { fsyncPaths, writeFileDurably } from './workers/background-flush.ts'
@@ -57,10 +58,6 @@ const LOG_START_FILE = 'log-start-offset-checkpoint'
 // Kafka's log.retention.check.interval.ms default.
 const RETENTION_CHECK_MS = 300_000
 
-function checkpointKey(topic: string, partition: number): string {
-  return `${topic}\u0000${partition}`
-}
-
 export async function startBroker(partial: Partial<BrokerOptions> = {}, extras: StartExtras = {}): Promise<RunningBroker> {
   const options = resolveBrokerOptions(partial, { embedded: true })
   const logger = extras.logger ?? createLogger(options.logLevel)
@@ -77,7 +74,7 @@ export async function startBroker(partial: Partial<BrokerOptions> = {}, extras: 
     clusterId = meta.clusterId
     // A directory created just now has nothing to recover.
     clean = meta.created || cleanShutdownMarkerExists(io, dataDir)
-    for (const e of readCheckpointFile(io, join(dataDir, RECOVERY_POINT_FILE))) recoveryPoints.set(checkpointKey(e.topic, e.partition), e.offset)
+    for (const e of readCheckpointFile(io, join(dataDir, RECOVERY_POINT_FILE))) recoveryPoints.set(partitionKey(e.topic, e.partition), e.offset)
   }
 
   const topics = new TopicRegistry(io, dataDir, options.topicDefaults)

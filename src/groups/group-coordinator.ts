@@ -20,6 +20,7 @@ import {
   encodeOffsetValue,
   offsetsPartitionFor,
 } from './offsets-records.ts'
+import { partitionKey, parsePartitionKey } from '../topics/partition-key.ts'
 
 export const OFFSETS_TOPIC = '__consumer_offsets'
 // Kafka's offset.metadata.max.bytes, offsets.retention.check.interval.ms and
@@ -91,10 +92,6 @@ function joinError(errorCode: number, memberId = ''): JoinResult {
 
 function syncError(errorCode: number): SyncResult {
   return { errorCode, protocolType: null, protocolName: null, assignment: EMPTY }
-}
-
-function offsetKey(topic: string, partition: number): string {
-  return `${topic}\u0000${partition}`
 }
 
 export class GroupCoordinator {
@@ -221,14 +218,14 @@ export class GroupCoordinator {
     let group = this.groups.get(key.group)
     if (key.kind === 'offset') {
       if (value === null) {
-        group?.offsets.delete(offsetKey(key.topic, key.partition))
+        group?.offsets.delete(partitionKey(key.topic, key.partition))
         return
       }
       if (group === undefined) {
         group = new ClassicGroup(key.group, this.clock.now())
         this.groups.set(key.group, group)
       }
-      group.offsets.set(offsetKey(key.topic, key.partition), decodeOffsetValue(value))
+      group.offsets.set(partitionKey(key.topic, key.partition), decodeOffsetValue(value))
       return
     }
     if (value === null) {
@@ -698,7 +695,7 @@ export class GroupCoordinator {
       }
       const value: CommittedOffset = { offset: o.offset, leaderEpoch: o.leaderEpoch, metadata, commitTimestamp: now }
       records.push({ key: encodeOffsetKey(a.groupId, o.topic, o.partition), value: encodeOffsetValue(value) })
-      accepted.push({ key: offsetKey(o.topic, o.partition), value })
+      accepted.push({ key: partitionKey(o.topic, o.partition), value })
       errors.push(ErrorCode.NONE)
     }
     if (records.length === 0) return errors
@@ -716,15 +713,14 @@ export class GroupCoordinator {
     if (topics !== null) {
       return {
         errorCode: ErrorCode.NONE,
-        topics: topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partition: p, ...(group?.offsets.get(offsetKey(t.name, p)) ?? none) })) })),
+        topics: topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partition: p, ...(group?.offsets.get(partitionKey(t.name, p)) ?? none) })) })),
       }
     }
     const byTopic = new Map<string, Array<{ partition: number } & CommittedOffset>>()
     for (const [key, value] of group?.offsets ?? []) {
-      const sep = key.lastIndexOf('\u0000')
-      const name = key.slice(0, sep)
+      const { topic: name, partition } = parsePartitionKey(key)
       if (!byTopic.has(name)) byTopic.set(name, [])
-      byTopic.get(name)!.push({ partition: Number(key.slice(sep + 1)), ...value })
+      byTopic.get(name)!.push({ partition, ...value })
     }
     return { errorCode: ErrorCode.NONE, topics: [...byTopic].map(([name, partitions]) => ({ name, partitions: partitions.sort((x, y) => x.partition - y.partition) })) }
   }
@@ -740,9 +736,9 @@ export class GroupCoordinator {
       name: t.name,
       partitions: t.partitions.map((p) => {
         if (subscribed === null || subscribed.has(t.name)) return { partition: p, errorCode: ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC }
-        if (group.offsets.has(offsetKey(t.name, p))) {
+        if (group.offsets.has(partitionKey(t.name, p))) {
           records.push({ key: encodeOffsetKey(groupId, t.name, p), value: null })
-          deleted.push(offsetKey(t.name, p))
+          deleted.push(partitionKey(t.name, p))
         }
         return { partition: p, errorCode: ErrorCode.NONE }
       }),
@@ -804,8 +800,8 @@ export class GroupCoordinator {
   private async removeGroup(group: ClassicGroup): Promise<number> {
     const records: RecordInput[] = []
     for (const key of group.offsets.keys()) {
-      const sep = key.lastIndexOf('\u0000')
-      records.push({ key: encodeOffsetKey(group.groupId, key.slice(0, sep), Number(key.slice(sep + 1))), value: null })
+      const { topic, partition } = parsePartitionKey(key)
+      records.push({ key: encodeOffsetKey(group.groupId, topic, partition), value: null })
     }
     records.push({ key: encodeGroupKey(group.groupId), value: null })
     const error = await this.append(group.groupId, records)
@@ -822,9 +818,7 @@ export class GroupCoordinator {
     if (group === undefined) return []
     const out: PartitionLag[] = []
     for (const [key, value] of group.offsets) {
-      const sep = key.lastIndexOf('\u0000')
-      const topic = key.slice(0, sep)
-      const partition = Number(key.slice(sep + 1))
+      const { topic, partition } = parsePartitionKey(key)
       const logEnd = this.broker.partitions.get(topic, partition)?.highWatermark ?? -1
       out.push({ topic, partition, committed: value.offset, logEnd, lag: logEnd < 0 ? -1 : Math.max(0, logEnd - value.offset) })
     }

@@ -13,6 +13,7 @@
 import { decodeMetadataRequest, type MetadataRequest } from '../../protocol/messages/metadata-request.ts'
 import { encodeMetadataResponse, type MetadataResponse, type MetadataResponseTopic } from '../../protocol/messages/metadata-response.ts'
 import { ErrorCode } from '../../protocol/error-codes.ts'
+import { ZERO_UUID } from '../../protocol/wire/constants.ts'
 import { defineHandler } from './api-handler.ts'
 import type { BrokerContext } from '../broker-context.ts'
 import type { TopicInfo } from '../topics/topic-registry.ts'
@@ -23,7 +24,6 @@ const NO_OPS = -2147483648
 const ALL_TOPIC_OPS = [3, 4, 5, 6, 7, 8, 10, 11].reduce((m, op) => m | (1 << op), 0)
 // CREATE, ALTER, DESCRIBE, CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS, IDEMPOTENT_WRITE
 const ALL_CLUSTER_OPS = [5, 7, 8, 9, 10, 11, 12].reduce((m, op) => m | (1 << op), 0)
-const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA'
 
 function describeTopic(broker: BrokerContext, t: TopicInfo, withOps: boolean): MetadataResponseTopic {
   const node = broker.nodeId

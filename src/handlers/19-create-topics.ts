@@ -11,10 +11,10 @@
 import { decodeCreateTopicsRequest, type CreateTopicsRequest } from '../../protocol/messages/create-topics-request.ts'
 import { encodeCreateTopicsResponse, type CreateTopicsResponse, type CreatableTopicResult } from '../../protocol/messages/create-topics-response.ts'
 import { ErrorCode } from '../../protocol/error-codes.ts'
+import { ZERO_UUID } from '../../protocol/wire/constants.ts'
 import { defineHandler } from './api-handler.ts'
 import { logConfigToTopicConfigs } from '../../storage/log-config.ts'
 
-const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA'
 const TOPIC_CONFIG_SOURCE = 1 // DYNAMIC_TOPIC_CONFIG
 const DEFAULT_CONFIG_SOURCE = 5 // DEFAULT_CONFIG
 

@@ -9,9 +9,9 @@
 import { decodeDeleteTopicsRequest, type DeleteTopicsRequest } from '../../protocol/messages/delete-topics-request.ts'
 import { encodeDeleteTopicsResponse, type DeleteTopicsResponse, type DeletableTopicResult } from '../../protocol/messages/delete-topics-response.ts'
 import { ErrorCode } from '../../protocol/error-codes.ts'
+import { ZERO_UUID } from '../../protocol/wire/constants.ts'
 import { defineHandler } from './api-handler.ts'
 
-const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA'
 
 function requested(req: DeleteTopicsRequest, version: number): Array<{ name: string | null; topicId: string }> {
   if (version >= 6) return req.topics.map((t) => ({ name: t.name, topicId: t.topicId }))

@@ -3,6 +3,8 @@
 // a worker round trip and lets a long-polling Fetch sleep until an append lands on one
 // of its partitions instead of polling the workers.
 
+import { partitionKey } from './partition-key.ts'
+
 export interface PartitionState {
   logStartOffset: number
   highWatermark: number
@@ -14,17 +16,13 @@ export type AppendWatcher = (bytes: number) => void
 export class PartitionCache {
   private readonly states = new Map<string, PartitionState>()
 
-  private static key(topic: string, partition: number): string {
-    return `${topic}\u0000${partition}`
-  }
-
   get(topic: string, partition: number): PartitionState | undefined {
-    return this.states.get(PartitionCache.key(topic, partition))
+    return this.states.get(partitionKey(topic, partition))
   }
 
   update(topic: string, partition: number, logStartOffset: number | undefined, highWatermark: number | undefined): void {
     if (logStartOffset === undefined || highWatermark === undefined) return
-    const key = PartitionCache.key(topic, partition)
+    const key = partitionKey(topic, partition)
     const s = this.states.get(key)
     if (s === undefined) {
       this.states.set(key, { logStartOffset, highWatermark, watchers: null })
@@ -37,7 +35,7 @@ export class PartitionCache {
   /** Records an append and wakes the fetches waiting on this partition. */
   appended(topic: string, partition: number, logStartOffset: number | undefined, highWatermark: number | undefined, bytes: number): void {
     this.update(topic, partition, logStartOffset, highWatermark)
-    const s = this.states.get(PartitionCache.key(topic, partition))
+    const s = this.states.get(partitionKey(topic, partition))
     if (s?.watchers) for (const w of [...s.watchers]) w(bytes)
   }
 
@@ -45,7 +43,7 @@ export class PartitionCache {
   watch(partitions: Array<{ topic: string; partition: number }>, watcher: AppendWatcher): () => void {
     const watched: PartitionState[] = []
     for (const p of partitions) {
-      const key = PartitionCache.key(p.topic, p.partition)
+      const key = partitionKey(p.topic, p.partition)
       let s = this.states.get(key)
       if (s === undefined) {
         s = { logStartOffset: 0, highWatermark: 0, watchers: null }
@@ -66,7 +64,7 @@ export class PartitionCache {
   /** Forgets a deleted topic's partitions, waking their watchers so fetches answer at once. */
   dropTopic(topic: string, partitions: number): void {
     for (let p = 0; p < partitions; p++) {
-      const key = PartitionCache.key(topic, p)
+      const key = partitionKey(topic, p)
       const s = this.states.get(key)
       this.states.delete(key)
       if (s?.watchers) for (const w of [...s.watchers]) w(0)

@@ -11,11 +11,8 @@ import { NodeFileIO, MemoryFileIO, type FileIO } from '../../storage/file-io.ts'
 import { PartitionLog, StorageError } from '../../storage/partition-log.ts'
 import { validateProducedRecords } from '../../storage/log-validator.ts'
 import { ErrorCode } from '../../protocol/error-codes.ts'
+import { partitionKey, parsePartitionKey } from '../topics/partition-key.ts'
 import type { ShardInit, ShardTask, ShardTaskResult, OpResult, PartitionRef, RecoveryPoint } from './shard-protocol.ts'
-
-function keyOf(topic: string, partition: number): string {
-  return `${topic}\u0000${partition}`
-}
 
 /**
  * Builds a shard's task runner. `io` is injectable so tests can run a shard in-process
@@ -29,7 +26,7 @@ export function createShardRunner(init: ShardInit, io: FileIO = init.dataDir ===
   // broker starts, so a missing log on any other op means the topic was deleted meanwhile
   // (a long poll that outlived its topic, say) and must not bring its directory back.
   function openLog(ref: PartitionRef, now: number, clean: boolean, recoveryPoint: number): PartitionLog {
-    const key = keyOf(ref.topic, ref.partition)
+    const key = partitionKey(ref.topic, ref.partition)
     let log = logs.get(key)
     if (log === undefined) {
       log = PartitionLog.open(io, join(root, `${ref.topic}-${ref.partition}`), ref.config, { clean, recoveryPoint, now })
@@ -39,13 +36,10 @@ export function createShardRunner(init: ShardInit, io: FileIO = init.dataDir ===
   }
 
   function logFor(ref: PartitionRef): PartitionLog {
-    const log = logs.get(keyOf(ref.topic, ref.partition))
-    if (log === undefined) {
-      throw new StorageError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `${ref.topic}-${ref.partition} is not hosted by this shard`)
-    } else {
-      // Topic configs can change at runtime (AlterConfigs); the latest one travels with every op.
-      log.config = ref.config
-    }
+    const log = logs.get(partitionKey(ref.topic, ref.partition))
+    if (log === undefined) throw new StorageError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `${ref.topic}-${ref.partition} is not hosted by this shard`)
+    // Topic configs can change at runtime (AlterConfigs); the latest one travels with every op.
+    log.config = ref.config
     return log
   }
 
@@ -61,8 +55,7 @@ export function createShardRunner(init: ShardInit, io: FileIO = init.dataDir ===
   function recoveryPoints(): RecoveryPoint[] {
     const out: RecoveryPoint[] = []
     for (const [key, log] of logs) {
-      const sep = key.lastIndexOf('\u0000')
-      out.push({ topic: key.slice(0, sep), partition: Number(key.slice(sep + 1)), recoveryPoint: log.recoveryPoint, logStartOffset: log.logStartOffset })
+      out.push({ ...parsePartitionKey(key), recoveryPoint: log.recoveryPoint, logStartOffset: log.logStartOffset })
     }
     return out
   }
@@ -92,8 +85,7 @@ export function createShardRunner(init: ShardInit, io: FileIO = init.dataDir ===
         const h = log.handOffFlush()
         flushFiles.push(...h.files)
         if (h.dir !== null) flushDirs.push(h.dir)
-        const sep = key.lastIndexOf('\u0000')
-        points.push({ topic: key.slice(0, sep), partition: Number(key.slice(sep + 1)), recoveryPoint: h.recoveryPoint, logStartOffset: log.logStartOffset })
+        points.push({ ...parsePartitionKey(key), recoveryPoint: h.recoveryPoint, logStartOffset: log.logStartOffset })
       } catch {
         // An offline log keeps its old recovery point; its failure was reported when it happened.
       }
@@ -148,7 +140,7 @@ export function createShardRunner(init: ShardInit, io: FileIO = init.dataDir ===
             break
           }
           case 'delete': {
-            const key = keyOf(op.topic, op.partition)
+            const key = partitionKey(op.topic, op.partition)
             const log = logs.get(key)
             if (log !== undefined) {
               logs.delete(key)
@@ -201,7 +193,7 @@ export function createShardRunner(init: ShardInit, io: FileIO = init.dataDir ===
           const f = failure(err)
           for (let i = 0; i < task.ops.length; i++) {
             const op = task.ops[i]!
-            if (op.op === 'append' && results[i]!.error === 0 && logs.get(keyOf(op.topic, op.partition)) === log) results[i] = f
+            if (op.op === 'append' && results[i]!.error === 0 && logs.get(partitionKey(op.topic, op.partition)) === log) results[i] = f
           }
         }
       }
