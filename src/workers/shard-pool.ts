@@ -17,7 +17,7 @@ export interface OpOutcome {
   records: Buffer | null // read results only
 }
 
-type QueuedOp = { op: ShardOp; data: Buffer | null; resolve: (o: OpOutcome) => void; reject: (e: unknown) => void }
+type QueuedOp = { op: ShardOp; resolve: (o: OpOutcome) => void; reject: (e: unknown) => void }
 
 // Produced bytes travel in ArrayBuffers that the worker hands back once written; a few are
 // kept per shard so steady load reuses warm memory instead of faulting in fresh pages
@@ -30,6 +30,9 @@ class Shard {
   readonly pool: Piscina
   queue: QueuedOp[] = []
   spare: ArrayBuffer[] = []
+  /** Produced bytes of the next task, packed as they are submitted. */
+  pending: Uint8Array<ArrayBuffer> | null = null
+  pendingLength = 0
   scheduled = false
   inFlight = 0
   tasksSent = 0
@@ -73,10 +76,20 @@ export class ShardPool {
     return h % this.shards.length
   }
 
+  /**
+   * Queues an op for the shard's next task. Produced bytes are copied into the task's
+   * buffer right here, so the caller's Buffer (a slice of a socket read or of the frame
+   * decoder's reused buffer) need not outlive this call.
+   */
   submit(shardId: number, op: ShardOp, data: Buffer | null = null): Promise<OpOutcome> {
     const shard = this.shards[shardId]!
+    let queuedOp = op
+    if (data !== null && op.op === 'append') {
+      const offset = appendData(shard, data)
+      queuedOp = { ...op, offset, length: data.length }
+    }
     return new Promise((resolve, reject) => {
-      shard.queue.push({ op, data, resolve, reject })
+      shard.queue.push({ op: queuedOp, resolve, reject })
       if (!shard.scheduled) {
         shard.scheduled = true
         setImmediate(() => this.dispatch(shard))
@@ -100,27 +113,11 @@ export class ShardPool {
     if (queued.length === 0) return
     shard.queue = []
 
-    let dataBytes = 0
-    for (const q of queued) if (q.data !== null) dataBytes += q.data.length
-    let data: ArrayBuffer | null = null
     const ops: ShardOp[] = new Array(queued.length)
-    if (dataBytes > 0) {
-      data = takeBuffer(shard, dataBytes)
-      const view = new Uint8Array(data)
-      let pos = 0
-      for (let i = 0; i < queued.length; i++) {
-        const q = queued[i]!
-        if (q.data !== null && q.op.op === 'append') {
-          view.set(q.data, pos)
-          ops[i] = { ...q.op, offset: pos, length: q.data.length }
-          pos += q.data.length
-        } else {
-          ops[i] = q.op
-        }
-      }
-    } else {
-      for (let i = 0; i < queued.length; i++) ops[i] = queued[i]!.op
-    }
+    for (let i = 0; i < queued.length; i++) ops[i] = queued[i]!.op
+    const data = shard.pending?.buffer ?? null
+    shard.pending = null
+    shard.pendingLength = 0
 
     const task: ShardTask = { ops, data, now: Date.now() }
     shard.inFlight++
@@ -150,6 +147,23 @@ export class ShardPool {
   async close(): Promise<void> {
     await Promise.all(this.shards.map((s) => s.pool.destroy()))
   }
+}
+
+/** Copies `data` to the end of the shard's next-task buffer (growing it if needed); returns its offset. */
+function appendData(shard: Shard, data: Buffer): number {
+  const need = shard.pendingLength + data.length
+  if (shard.pending === null || shard.pending.length < need) {
+    const grown = new Uint8Array(takeBuffer(shard, need))
+    if (shard.pending !== null) {
+      grown.set(shard.pending.subarray(0, shard.pendingLength))
+      keepBuffer(shard, shard.pending.buffer)
+    }
+    shard.pending = grown
+  }
+  const offset = shard.pendingLength
+  shard.pending.set(data, offset)
+  shard.pendingLength = need
+  return offset
 }
 
 function takeBuffer(shard: Shard, bytes: number): ArrayBuffer {
