@@ -131,8 +131,9 @@ export class ShardPool {
         for (let i = 0; i < queued.length; i++) {
           const result = res.results[i]!
           let records: Buffer | null = null
-          if (out !== null && result.recordsLength !== undefined && result.recordsLength > 0) {
-            records = out.subarray(result.recordsOffset!, result.recordsOffset! + result.recordsLength)
+          if (result.recordsLength !== undefined && result.recordsLength > 0) {
+            const from = result.recordsBuffer === undefined ? out : Buffer.from(res.owned![result.recordsBuffer]!)
+            records = from!.subarray(result.recordsOffset!, result.recordsOffset! + result.recordsLength)
           }
           queued[i]!.resolve({ result, records })
         }

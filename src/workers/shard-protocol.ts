@@ -46,7 +46,8 @@ export interface OpResult {
   highWatermark?: number
   baseOffset?: number // append
   logAppendTime?: number // append
-  recordsOffset?: number // read: where its bytes sit in the task result's data
+  recordsBuffer?: number // read: index in the result's `owned` buffers; absent: in `data`
+  recordsOffset?: number // read: where its bytes sit in that buffer
   recordsLength?: number
   offset?: number // listOffsets
   timestamp?: number
@@ -68,4 +69,6 @@ export interface ShardTaskResult {
   data: ArrayBuffer | null
   /** The task's `data` buffer, handed back so the main thread can reuse it (fresh memory costs page faults and GC). */
   spent?: ArrayBuffer | null
+  /** Large reads, each in the buffer storage read it into, transferred without a copy. */
+  owned?: ArrayBuffer[]
 }

@@ -4,7 +4,7 @@
 // Tasks run one at a time (piscina concurrentTasksPerWorker = 1), so the order in which
 // the main thread queues operations is the order in which they hit the log.
 
-import { workerData } from 'node:worker_threads'
+import { isMarkedAsUntransferable, workerData } from 'node:worker_threads'
 import { join } from 'node:path'
 import { Piscina } from 'piscina'
 import { NodeFileIO, MemoryFileIO, type FileIO } from '../../storage/file-io.ts'
@@ -13,6 +13,13 @@ import { validateProducedRecords } from '../../storage/log-validator.ts'
 import { ErrorCode } from '../../protocol/error-codes.ts'
 import { partitionKey, parsePartitionKey } from '../topics/partition-key.ts'
 import type { ShardInit, ShardTask, ShardTaskResult, OpResult, PartitionRef, RecoveryPoint } from './shard-protocol.ts'
+
+// A read whose Buffer has an ArrayBuffer of its own can be transferred to the main thread
+// whole. Node's allocation pool (which on Node 24 serves sizes up to tens of KiB) is
+// marked untransferable, so that mark decides, not the size.
+function ownsItsMemory(b: Buffer): boolean {
+  return b.length > 0 && b.byteOffset === 0 && b.buffer instanceof ArrayBuffer && !isMarkedAsUntransferable(b.buffer)
+}
 
 /**
  * Builds a shard's task runner. `io` is injectable so tests can run a shard in-process
@@ -97,6 +104,7 @@ export function createShardRunner(init: ShardInit, io: FileIO = init.dataDir ===
     const data = task.data === null ? null : Buffer.from(task.data)
     const results: OpResult[] = new Array(task.ops.length)
     const reads: Buffer[] = []
+    const owned: ArrayBuffer[] = []
     let readBytes = 0
     const appended = new Set<PartitionLog>()
 
@@ -126,6 +134,12 @@ export function createShardRunner(init: ShardInit, io: FileIO = init.dataDir ===
           case 'read': {
             const log = logFor(op)
             const r = log.read(op.fetchOffset, op.maxBytes, { minOneBatch: op.minOneBatch })
+            if (ownsItsMemory(r.records)) {
+              // Handed to the main thread as is: no second copy of fetched data.
+              results[i] = { error: 0, recordsBuffer: owned.length, recordsOffset: 0, recordsLength: r.records.length, ...bounds(log) }
+              owned.push(r.records.buffer as ArrayBuffer)
+              break
+            }
             results[i] = { error: 0, recordsOffset: readBytes, recordsLength: r.records.length, ...bounds(log) }
             if (r.records.length > 0) {
               reads.push(r.records)
@@ -211,9 +225,11 @@ export function createShardRunner(init: ShardInit, io: FileIO = init.dataDir ===
     }
     // The produced bytes have been written (storage copies what it keeps): their buffer goes back for reuse.
     const spent = task.data
-    const result: ShardTaskResult = spent === null ? { results, data: out } : { results, data: out, spent }
-    if (out === null && spent === null) return result
-    const transfer: ArrayBuffer[] = []
+    const result: ShardTaskResult = { results, data: out }
+    if (spent !== null) result.spent = spent
+    if (owned.length > 0) result.owned = owned
+    if (out === null && spent === null && owned.length === 0) return result
+    const transfer: ArrayBuffer[] = [...owned]
     if (out !== null) transfer.push(out)
     if (spent !== null) transfer.push(spent)
     return Piscina.move({
