@@ -8,7 +8,8 @@ import type { TopicRegistry, TopicInfo } from './topics/topic-registry.ts'
 import type { PartitionCache } from './topics/partition-cache.ts'
 import type { ShardPool } from './workers/shard-pool.ts'
 import type { ApiHandler } from './handlers/api-handler.ts'
-import type { GroupCoordinator } from './groups/group-coordinator.ts'
+import { GroupCoordinator } from './groups/group-coordinator.ts'
+import type { Clock } from './groups/clock.ts'
 import { topicNameProblem } from './topics/topic-name.ts'
 import { partitionKey } from './topics/partition-key.ts'
 import { ErrorCode } from '../protocol/error-codes.ts'
@@ -31,12 +32,11 @@ export class BrokerContext {
   readonly partitions: PartitionCache
   readonly shards: ShardPool
   readonly handlers = new Map<number, ApiHandler>()
-  /** Set by startBroker right after construction (the coordinator needs this context). */
-  groups!: GroupCoordinator
+  readonly groups: GroupCoordinator
   advertisedHost: string
   advertisedPort: number
 
-  constructor(args: { options: BrokerOptions; logger: Logger; clusterId: string; topics: TopicRegistry; partitions: PartitionCache; shards: ShardPool }) {
+  constructor(args: { options: BrokerOptions; logger: Logger; clusterId: string; topics: TopicRegistry; partitions: PartitionCache; shards: ShardPool; clock: Clock }) {
     this.options = args.options
     this.logger = args.logger
     this.clusterId = args.clusterId
@@ -45,6 +45,7 @@ export class BrokerContext {
     this.shards = args.shards
     this.advertisedHost = args.options.advertisedHost
     this.advertisedPort = args.options.advertisedPort
+    this.groups = new GroupCoordinator(this, args.clock)
   }
 
   get nodeId(): number {

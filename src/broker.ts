@@ -21,7 +21,7 @@ import { KafkaServer } from './server/kafka-server.ts'
 import { handlers } from './handlers/registry.ts'
 import { lockDataDir, readOrCreateMetaProperties } from './data-dir.ts'
 import type { RecoveryPoint } from './workers/shard-protocol.ts'
-import { GroupCoordinator, type PartitionLag } from './groups/group-coordinator.ts'
+import type { PartitionLag } from './groups/group-coordinator.ts'
 import { systemClock, type Clock } from './groups/clock.ts'
 
 export interface RunningBroker {
@@ -80,9 +80,8 @@ export async function startBroker(partial: Partial<BrokerOptions> = {}, extras: 
   const topics = new TopicRegistry(io, dataDir, options.topicDefaults)
   topics.load()
   const shards = new ShardPool(options.shards, { dataDir, fsync: options.fsync })
-  const broker = new BrokerContext({ options, logger, clusterId, topics, partitions: new PartitionCache(), shards })
+  const broker = new BrokerContext({ options, logger, clusterId, topics, partitions: new PartitionCache(), shards, clock: extras.clock ?? systemClock })
   for (const h of handlers) broker.handlers.set(h.apiKey, h)
-  broker.groups = new GroupCoordinator(broker, extras.clock ?? systemClock)
 
   const started = Date.now()
   try {

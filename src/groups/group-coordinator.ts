@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto'
 import { ErrorCode } from '../../protocol/error-codes.ts'
 import { buildRecordBatch, decodeAllRecords, type RecordInput } from '../../protocol/records/record-batch-builder.ts'
 import type { BrokerContext } from '../broker-context.ts'
+import type { LogConfig } from '../../storage/log-config.ts'
 import type { Clock, Timer } from './clock.ts'
 import { ClassicGroup, GroupState, Member, type CommittedOffset, type JoinResult, type Protocol, type SyncResult } from './classic-group.ts'
 import {
@@ -185,22 +186,9 @@ export class GroupCoordinator {
   /** Replays `__consumer_offsets` into memory; until it finishes, requests get COORDINATOR_LOAD_IN_PROGRESS. */
   async load(): Promise<void> {
     const topic = this.broker.topics.get(OFFSETS_TOPIC)
-    if (topic !== undefined) {
-      for (let p = 0; p < topic.partitions; p++) {
-        let offset = this.broker.partitions.get(OFFSETS_TOPIC, p)?.logStartOffset ?? 0
-        for (;;) {
-          const op = { op: 'read' as const, topic: OFFSETS_TOPIC, partition: p, config: topic.logConfig, fetchOffset: offset, maxBytes: 4 << 20, minOneBatch: true }
-          const { result, records } = await this.broker.shards.submit(this.broker.shards.shardOf(OFFSETS_TOPIC, p), op)
-          if (result.error !== ErrorCode.NONE) throw new Error(`cannot load ${OFFSETS_TOPIC}-${p}: ${result.message ?? result.error}`)
-          if (records === null || records.length === 0) break
-          for (const r of decodeAllRecords(records)) {
-            if (r.offset >= offset) this.replay(r.key, r.value)
-            offset = r.offset + 1
-          }
-          if (offset >= result.highWatermark!) break
-        }
-      }
-    }
+    // Partitions replay concurrently (their reads batch per shard); a group lives in one
+    // partition, so only the order within a partition matters.
+    if (topic !== undefined) await Promise.all(Array.from({ length: topic.partitions }, (_, p) => this.loadPartition(topic.logConfig, p)))
     for (const group of this.groups.values()) {
       if (group.members.size > 0) {
         group.transition(GroupState.Stable, group.stateTimestamp)
@@ -209,6 +197,21 @@ export class GroupCoordinator {
     }
     this.loaded = true
     this.scheduleRetention()
+  }
+
+  private async loadPartition(config: LogConfig, p: number): Promise<void> {
+    let offset = this.broker.partitions.get(OFFSETS_TOPIC, p)?.logStartOffset ?? 0
+    for (;;) {
+      const op = { op: 'read' as const, topic: OFFSETS_TOPIC, partition: p, config, fetchOffset: offset, maxBytes: 4 << 20, minOneBatch: true }
+      const { result, records } = await this.broker.shards.submit(this.broker.shards.shardOf(OFFSETS_TOPIC, p), op)
+      if (result.error !== ErrorCode.NONE) throw new Error(`cannot load ${OFFSETS_TOPIC}-${p}: ${result.message ?? result.error}`)
+      if (records === null || records.length === 0) return
+      for (const r of decodeAllRecords(records)) {
+        if (r.offset >= offset) this.replay(r.key, r.value)
+        offset = r.offset + 1
+      }
+      if (offset >= result.highWatermark!) return
+    }
   }
 
   private replay(keyBytes: Buffer | null, value: Buffer | null): void {

@@ -34,7 +34,6 @@ class Shard {
   pending: Uint8Array<ArrayBuffer> | null = null
   pendingLength = 0
   scheduled = false
-  inFlight = 0
   tasksSent = 0
   constructor(init: ShardInit) {
     this.pool = new Piscina({
@@ -120,12 +119,10 @@ export class ShardPool {
     shard.pendingLength = 0
 
     const task: ShardTask = { ops, data, now: Date.now() }
-    shard.inFlight++
     shard.tasksSent++
     const run = data === null ? shard.pool.run(task) : shard.pool.run(task, { transferList: [data] })
     run.then(
       (res: ShardTaskResult) => {
-        shard.inFlight--
         if (res.spent != null) keepBuffer(shard, res.spent)
         const out = res.data === null ? null : Buffer.from(res.data)
         for (let i = 0; i < queued.length; i++) {
@@ -139,7 +136,6 @@ export class ShardPool {
         }
       },
       (err: unknown) => {
-        shard.inFlight--
         for (const q of queued) q.reject(err)
       },
     )
