@@ -4,12 +4,13 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 
-export function storedBatchCodecs(dataDir: string, topic: string, partition: number): number[] {
+/** Codec and record count of every stored batch. */
+export function storedBatches(dataDir: string, topic: string, partition: number): Array<{ codec: number; records: number }> {
   const dir = join(dataDir, `${topic}-${partition}`)
-  const codecs: number[] = []
+  const batches: Array<{ codec: number; records: number }> = []
   for (const f of readdirSync(dir).filter((n) => n.endsWith('.log')).sort()) {
     const log = readFileSync(join(dir, f))
-    for (let pos = 0; pos + 61 <= log.length; pos += 12 + log.readInt32BE(pos + 8)) codecs.push(log.readInt16BE(pos + 21) & 7)
+    for (let pos = 0; pos + 61 <= log.length; pos += 12 + log.readInt32BE(pos + 8)) batches.push({ codec: log.readInt16BE(pos + 21) & 7, records: log.readInt32BE(pos + 57) })
   }
-  return codecs
+  return batches
 }
