@@ -33,6 +33,14 @@ export interface SyncResult {
   assignment: Buffer
 }
 
+export function joinError(errorCode: number, memberId = ''): JoinResult {
+  return { errorCode, generationId: -1, protocolType: null, protocolName: null, leader: '', skipAssignment: false, memberId, members: [] }
+}
+
+export function syncError(errorCode: number): SyncResult {
+  return { errorCode, protocolType: null, protocolName: null, assignment: Buffer.alloc(0) }
+}
+
 export interface Protocol {
   name: string
   metadata: Buffer
@@ -63,6 +71,20 @@ export class Member {
     this.sessionTimeoutMs = init.sessionTimeoutMs
     this.protocolType = init.protocolType
     this.protocols = init.protocols
+  }
+
+  /** Answers the JoinGroup this member is waiting on, if any (each request is answered once). */
+  answerJoin(r: JoinResult): void {
+    const respond = this.awaitingJoin
+    this.awaitingJoin = null
+    respond?.(r)
+  }
+
+  /** Answers the SyncGroup this member is waiting on, if any. */
+  answerSync(r: SyncResult): void {
+    const respond = this.awaitingSync
+    this.awaitingSync = null
+    respond?.(r)
   }
 
   metadataFor(protocol: string): Buffer {
@@ -154,8 +176,8 @@ export class ClassicGroup {
     if (this.leaderId === oldMemberId) this.leaderId = newMemberId
     if (this.pendingSync.delete(oldMemberId)) this.pendingSync.add(newMemberId)
     // Whoever waited under the old id learns it was fenced.
-    if (old.awaitingJoin) old.awaitingJoin({ errorCode: 82, generationId: -1, protocolType: null, protocolName: null, leader: '', skipAssignment: false, memberId: oldMemberId, members: [] })
-    if (old.awaitingSync) old.awaitingSync({ errorCode: 82, protocolType: null, protocolName: null, assignment: Buffer.alloc(0) })
+    old.answerJoin(joinError(82, oldMemberId)) // FENCED_INSTANCE_ID
+    old.answerSync(syncError(82))
     return member
   }
 

@@ -10,7 +10,7 @@ import { buildRecordBatch, decodeAllRecords, type RecordInput } from '../../prot
 import type { BrokerContext } from '../broker-context.ts'
 import type { LogConfig } from '../../storage/log-config.ts'
 import type { Clock, Timer } from './clock.ts'
-import { ClassicGroup, GroupState, Member, type CommittedOffset, type JoinResult, type Protocol, type SyncResult } from './classic-group.ts'
+import { ClassicGroup, GroupState, Member, joinError, syncError, type CommittedOffset, type JoinResult, type Protocol, type SyncResult } from './classic-group.ts'
 import {
   decodeGroupValue,
   decodeKey,
@@ -85,14 +85,6 @@ export interface PartitionLag {
   committed: number
   logEnd: number
   lag: number
-}
-
-function joinError(errorCode: number, memberId = ''): JoinResult {
-  return { errorCode, generationId: -1, protocolType: null, protocolName: null, leader: '', skipAssignment: false, memberId, members: [] }
-}
-
-function syncError(errorCode: number): SyncResult {
-  return { errorCode, protocolType: null, protocolName: null, assignment: EMPTY }
 }
 
 export class GroupCoordinator {
@@ -341,7 +333,7 @@ export class GroupCoordinator {
   private awaitJoin(member: Member): Promise<JoinResult> {
     // A member that sends a second JoinGroup while its first still waits gets the first
     // one answered now; the new request is the one the rebalance will complete.
-    member.awaitingJoin?.(joinError(ErrorCode.REBALANCE_IN_PROGRESS, member.memberId))
+    member.answerJoin(joinError(ErrorCode.REBALANCE_IN_PROGRESS, member.memberId))
     return new Promise((resolve) => {
       member.awaitingJoin = resolve
     })
@@ -411,9 +403,7 @@ export class GroupCoordinator {
     if (group.is(GroupState.CompletingRebalance)) {
       for (const m of group.members.values()) {
         m.assignment = EMPTY
-        const respond = m.awaitingSync
-        m.awaitingSync = null
-        respond?.(syncError(ErrorCode.REBALANCE_IN_PROGRESS))
+        m.answerSync(syncError(ErrorCode.REBALANCE_IN_PROGRESS))
       }
     }
     group.syncTimer?.cancel()
@@ -473,23 +463,11 @@ export class GroupCoordinator {
     }
     group.protocolName = group.selectProtocol()
     group.transition(GroupState.CompletingRebalance, now)
-    const members = this.memberList(group)
     for (const m of group.members.values()) {
-      const respond = m.awaitingJoin!
-      m.awaitingJoin = null
       m.isNew = false
       group.pendingSync.add(m.memberId)
       this.scheduleSession(group, m)
-      respond({
-        errorCode: ErrorCode.NONE,
-        generationId: group.generationId,
-        protocolType: group.protocolType,
-        protocolName: group.protocolName,
-        leader: group.leaderId ?? '',
-        skipAssignment: false,
-        memberId: m.memberId,
-        members: m.memberId === group.leaderId ? members : [],
-      })
+      m.answerJoin(this.currentGeneration(group, m, m.memberId === group.leaderId))
     }
     const generation = group.generationId
     group.syncTimer = this.clock.setTimer(group.maxRebalanceTimeoutMs(), () => this.onSyncTimeout(group, generation))
@@ -502,7 +480,7 @@ export class GroupCoordinator {
     for (const memberId of [...group.pendingSync]) {
       this.broker.logger.info({ group: group.groupId, member: memberId }, 'removing member that did not sync in time')
       const m = group.remove(memberId)
-      m?.awaitingSync?.(syncError(ErrorCode.UNKNOWN_MEMBER_ID))
+      m?.answerSync(syncError(ErrorCode.UNKNOWN_MEMBER_ID))
     }
     this.prepareRebalance(group, 'members did not sync in time')
   }
@@ -527,9 +505,7 @@ export class GroupCoordinator {
   }
 
   private removeMemberAndUpdateGroup(group: ClassicGroup, m: Member): void {
-    const respond = m.awaitingJoin
-    m.awaitingJoin = null
-    respond?.(joinError(ErrorCode.UNKNOWN_MEMBER_ID, m.memberId))
+    m.answerJoin(joinError(ErrorCode.UNKNOWN_MEMBER_ID, m.memberId))
     group.remove(m.memberId)
     if (group.is(GroupState.Stable) || group.is(GroupState.CompletingRebalance)) this.prepareRebalance(group, `member ${m.memberId} left`)
     else if (group.is(GroupState.PreparingRebalance)) this.tryCompleteJoin(group)
@@ -588,7 +564,7 @@ export class GroupCoordinator {
     group.pendingSync.delete(member.memberId)
     this.scheduleSession(group, member)
     const answered = new Promise<SyncResult>((resolve) => {
-      member.awaitingSync?.(syncError(ErrorCode.REBALANCE_IN_PROGRESS))
+      member.answerSync(syncError(ErrorCode.REBALANCE_IN_PROGRESS))
       member.awaitingSync = resolve
     })
     if (member.memberId === group.leaderId) void this.completeSync(group, a.assignments)
@@ -604,18 +580,14 @@ export class GroupCoordinator {
     if (error !== ErrorCode.NONE) {
       for (const m of group.members.values()) {
         m.assignment = EMPTY
-        const respond = m.awaitingSync
-        m.awaitingSync = null
-        respond?.(syncError(error))
+        m.answerSync(syncError(error))
       }
       this.prepareRebalance(group, 'could not store the assignment')
       return
     }
     group.transition(GroupState.Stable, this.clock.now())
     for (const m of group.members.values()) {
-      const respond = m.awaitingSync
-      m.awaitingSync = null
-      respond?.({ errorCode: ErrorCode.NONE, protocolType: group.protocolType, protocolName: group.protocolName, assignment: m.assignment })
+      m.answerSync({ errorCode: ErrorCode.NONE, protocolType: group.protocolType, protocolName: group.protocolName, assignment: m.assignment })
     }
   }
 
@@ -855,12 +827,8 @@ export class GroupCoordinator {
     this.retentionTimer?.cancel()
     for (const group of this.groups.values()) {
       for (const m of group.members.values()) {
-        const join = m.awaitingJoin
-        const sync = m.awaitingSync
-        m.awaitingJoin = null
-        m.awaitingSync = null
-        join?.(joinError(ErrorCode.NOT_COORDINATOR, m.memberId))
-        sync?.(syncError(ErrorCode.NOT_COORDINATOR))
+        m.answerJoin(joinError(ErrorCode.NOT_COORDINATOR, m.memberId))
+        m.answerSync(syncError(ErrorCode.NOT_COORDINATOR))
       }
       group.joinTimer?.cancel()
       group.syncTimer?.cancel()
