@@ -1,12 +1,12 @@
 // Everything a request handler may touch, in one place: options, identity, the topic
-// catalogue, the partition bounds cache and the shards. Topic creation and deletion live
+// catalogue and the replica manager (the one way into partition data). Topic creation and deletion live
 // here because both the admin APIs and Metadata auto-creation use them.
 
 import type { Logger } from './logger.ts'
 import type { BrokerOptions } from './config/broker-options.ts'
 import type { TopicRegistry, TopicInfo } from './topics/topic-registry.ts'
-import type { PartitionCache } from './topics/partition-cache.ts'
-import type { ShardPool } from './workers/shard-pool.ts'
+import type { ReplicaManager } from './partitions/replica-manager.ts'
+import type { ProducerIdManager } from './producers/producer-id-manager.ts'
 import type { ApiHandler } from './handlers/api-handler.ts'
 import { GroupCoordinator } from './groups/group-coordinator.ts'
 import type { Clock } from './groups/clock.ts'
@@ -29,20 +29,20 @@ export class BrokerContext {
   readonly logger: Logger
   readonly clusterId: string
   readonly topics: TopicRegistry
-  readonly partitions: PartitionCache
-  readonly shards: ShardPool
+  readonly replicas: ReplicaManager
+  readonly producerIds: ProducerIdManager
   readonly handlers = new Map<number, ApiHandler>()
   readonly groups: GroupCoordinator
   advertisedHost: string
   advertisedPort: number
 
-  constructor(args: { options: BrokerOptions; logger: Logger; clusterId: string; topics: TopicRegistry; partitions: PartitionCache; shards: ShardPool; clock: Clock }) {
+  constructor(args: { options: BrokerOptions; logger: Logger; clusterId: string; topics: TopicRegistry; replicas: ReplicaManager; producerIds: ProducerIdManager; clock: Clock }) {
     this.options = args.options
     this.logger = args.logger
     this.clusterId = args.clusterId
     this.topics = args.topics
-    this.partitions = args.partitions
-    this.shards = args.shards
+    this.replicas = args.replicas
+    this.producerIds = args.producerIds
     this.advertisedHost = args.options.advertisedHost
     this.advertisedPort = args.options.advertisedPort
     this.groups = new GroupCoordinator(this, args.clock)
@@ -88,10 +88,9 @@ export class BrokerContext {
     for (let p = 0; p < topic.partitions; p++) {
       const recoveryPoint = recoveryPoints.get(partitionKey(topic.name, p)) ?? 0
       opens.push(
-        this.shards.submit(this.shards.shardOf(topic.name, p), { op: 'open', topic: topic.name, partition: p, config: topic.logConfig, clean, recoveryPoint }).then(({ result }) => {
-          if (result.error !== 0) throw new Error(`Cannot open partition ${topic.name}-${p}: ${result.message ?? result.error}`)
-          if (result.recovery !== undefined) this.logger.warn({ topic: topic.name, partition: p, ...result.recovery, logEndOffset: result.highWatermark }, 'recovery truncated a torn log tail')
-          this.partitions.update(topic.name, p, result.logStartOffset, result.highWatermark)
+        this.replicas.open(topic, p, { clean, recoveryPoint }).then((result) => {
+          if (!result.ok) throw new Error(`Cannot open partition ${topic.name}-${p}: ${result.message || result.error}`)
+          if (result.recovery !== null) this.logger.warn({ topic: topic.name, partition: p, ...result.recovery, logEndOffset: result.highWatermark }, 'recovery truncated a torn log tail')
         }),
       )
     }
@@ -102,12 +101,7 @@ export class BrokerContext {
     if (!this.options.deleteTopicEnable) return { error: ErrorCode.TOPIC_DELETION_DISABLED, message: 'Topic deletion is disabled (delete.topic.enable=false).' }
     const topic = this.topics.delete(name)
     if (topic === undefined) return { error: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, message: 'This server does not host this topic-partition.' }
-    this.partitions.dropTopic(name, topic.partitions)
-    const deletes: Promise<unknown>[] = []
-    for (let p = 0; p < topic.partitions; p++) {
-      deletes.push(this.shards.submit(this.shards.shardOf(name, p), { op: 'delete', topic: name, partition: p }))
-    }
-    await Promise.all(deletes)
+    await this.replicas.deleteTopic(name, topic.partitions)
     this.logger.info({ topic: name }, 'deleted topic')
     return { error: ErrorCode.NONE, message: null, topic }
   }

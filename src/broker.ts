@@ -14,13 +14,14 @@ import { createLogger, type Logger } from './logger.ts'
 import { BrokerContext } from './broker-context.ts'
 import { TopicRegistry, newTopicId } from './topics/topic-registry.ts'
 import { partitionKey } from './topics/partition-key.ts'
-import { PartitionCache } from './topics/partition-cache.ts'
 import { ShardPool } from './workers/shard-pool.ts'
+import { ReplicaManager } from './partitions/replica-manager.ts'
+import { ProducerIdManager } from './producers/producer-id-manager.ts'
 import { fsyncPaths, writeFileDurably } from './workers/background-flush.ts'
 import { KafkaServer } from './server/kafka-server.ts'
 import { handlers } from './handlers/registry.ts'
 import { lockDataDir, readOrCreateMetaProperties } from './data-dir.ts'
-import type { RecoveryPoint } from './workers/shard-protocol.ts'
+import type { RecoveryPoint } from './partitions/replica-manager.ts'
 import type { PartitionLag } from './groups/group-coordinator.ts'
 import { systemClock, type Clock } from './groups/clock.ts'
 
@@ -79,15 +80,16 @@ export async function startBroker(partial: Partial<BrokerOptions> = {}, extras: 
 
   const topics = new TopicRegistry(io, dataDir, options.topicDefaults)
   topics.load()
-  const shards = new ShardPool(options.shards, { dataDir, fsync: options.fsync })
-  const broker = new BrokerContext({ options, logger, clusterId, topics, partitions: new PartitionCache(), shards, clock: extras.clock ?? systemClock })
+  const producerIds = new ProducerIdManager(io, dataDir)
+  const replicas = new ReplicaManager(new ShardPool(options.shards, { dataDir, fsync: options.fsync, producerIdExpirationMs: options.producerIdExpirationMs }))
+  const broker = new BrokerContext({ options, logger, clusterId, topics, replicas, producerIds, clock: extras.clock ?? systemClock })
   for (const h of handlers) broker.handlers.set(h.apiKey, h)
 
   const started = Date.now()
   try {
     await Promise.all([...topics.all()].map((t) => broker.openPartitions(t, clean, recoveryPoints)))
   } catch (err) {
-    await shards.close()
+    await replicas.shutdown()
     release()
     throw err
   }
@@ -100,7 +102,7 @@ export async function startBroker(partial: Partial<BrokerOptions> = {}, extras: 
   try {
     bound = await server.listen(options.host, options.port)
   } catch (err) {
-    await shards.close()
+    await replicas.shutdown()
     release()
     throw err
   }
@@ -111,7 +113,7 @@ export async function startBroker(partial: Partial<BrokerOptions> = {}, extras: 
     await broker.groups.load()
   } catch (err) {
     await server.close()
-    await shards.close()
+    await replicas.shutdown()
     release()
     throw err
   }
@@ -133,12 +135,12 @@ export async function startBroker(partial: Partial<BrokerOptions> = {}, extras: 
   // --fsync interval: the shards list what they wrote, the fdatasyncs run on libuv's pool
   // (background-flush.ts), then the checkpoints move. Nobody waits on the disk for a timer.
   const backgroundFlush = async (dir: string): Promise<void> => {
-    const outcomes = await shards.broadcast({ op: 'handOffFlush' })
+    const outcomes = (await replicas.handOffFlush()).filter((o) => o.ok)
     await fsyncPaths(
-      outcomes.flatMap((o) => o.result.flushFiles ?? []),
-      outcomes.flatMap((o) => o.result.flushDirs ?? []),
+      outcomes.flatMap((o) => o.flushFiles),
+      outcomes.flatMap((o) => o.flushDirs),
     )
-    const e = checkpointEntries(outcomes.flatMap((o) => o.result.recoveryPoints ?? []))
+    const e = checkpointEntries(outcomes.flatMap((o) => o.recoveryPoints))
     await writeFileDurably(join(dir, RECOVERY_POINT_FILE), formatCheckpoint(e.recovery))
     await writeFileDurably(join(dir, LOG_START_FILE), formatCheckpoint(e.logStart))
   }
@@ -157,26 +159,39 @@ export async function startBroker(partial: Partial<BrokerOptions> = {}, extras: 
       : null
   flushTimer?.unref()
   const retentionTimer = setInterval(() => {
-    shards.broadcast({ op: 'retention' }).catch((err: unknown) => logger.error({ err }, 'retention check failed'))
+    replicas.applyRetention().then(
+      (results) => {
+        for (const r of results) if (!r.ok) logger.error({ error: r.error, message: r.message }, 'retention check failed')
+      },
+      (err: unknown) => logger.error({ err }, 'retention check failed'),
+    )
   }, RETENTION_CHECK_MS)
   retentionTimer.unref()
+  const producerExpiryTimer = setInterval(() => {
+    replicas.expireProducers().catch((err: unknown) => logger.error({ err }, 'producer id expiration check failed'))
+  }, options.producerIdExpirationCheckIntervalMs)
+  producerExpiryTimer.unref()
 
   let closing: Promise<void> | null = null
   const close = (): Promise<void> => {
     closing ??= (async () => {
       if (flushTimer !== null) clearInterval(flushTimer)
       clearInterval(retentionTimer)
+      clearInterval(producerExpiryTimer)
       broker.groups.close()
       await server.close()
       if (flushing !== null) await flushing
-      const outcomes = await shards.broadcast({ op: 'close' })
-      const failed = outcomes.find((o) => o.result.error !== 0)
-      await shards.close()
-      if (failed !== undefined) {
-        release()
-        throw new Error(`flushing logs at shutdown failed: ${failed.result.message ?? failed.result.error}`)
+      const outcomes = await replicas.closeLogs()
+      await replicas.shutdown()
+      const points: RecoveryPoint[] = []
+      for (const o of outcomes) {
+        if (!o.ok) {
+          release()
+          throw new Error(`flushing logs at shutdown failed: ${o.message || o.error}`)
+        }
+        points.push(...o.recoveryPoints)
       }
-      writeCheckpoints(outcomes.flatMap((o) => o.result.recoveryPoints ?? []))
+      writeCheckpoints(points)
       if (dataDir !== null && io !== null) writeCleanShutdownMarker(io, dataDir)
       release()
       logger.info('broker stopped')
@@ -196,7 +211,7 @@ export async function startBroker(partial: Partial<BrokerOptions> = {}, extras: 
     options,
     logger,
     groupLag: (groupId) => broker.groups.lag(groupId),
-    stats: () => ({ connections: server.connectionCount, topics: topics.byName.size, shardTasks: shards.tasksSent() }),
+    stats: () => ({ connections: server.connectionCount, topics: topics.byName.size, shardTasks: replicas.tasksSent() }),
     close,
   }
 }

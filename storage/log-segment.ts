@@ -256,6 +256,25 @@ export class LogSegment {
     }
   }
 
+  /** Calls `visit` with each batch header (in a shared buffer, at `at`) from the batch holding `fromOffset` to the end; returns how many. */
+  forEachBatchHeader(fromOffset: number, visit: (buf: Buffer, at: number) => void): number {
+    const start = this.findPosition(fromOffset)
+    if (start < 0) return 0
+    const c = cursor.begin(this.io, this.handle, start, this.size)
+    let n = 0
+    try {
+      while (c.load()) {
+        const size = checkedSize(c, this.logPath)
+        visit(c.buf, c.at)
+        n++
+        c.pos += size
+      }
+    } finally {
+      c.finish()
+    }
+    return n
+  }
+
   /** Copies up to `length` bytes of the .log from `position` into `target`; returns the bytes copied. */
   readInto(position: number, target: Buffer, targetOffset: number, length: number): number {
     const n = Math.min(length, this.size - position)

@@ -16,6 +16,7 @@ import {
   type OffsetAndTimestamp, type SegmentSettings,
 } from './log-segment.ts'
 import { StorageError } from './storage-error.ts'
+import { ProducerStateManager, producerBatchAt, type ProducerBatch } from './producer-state.ts'
 
 export { StorageError } from './storage-error.ts'
 export type { OffsetAndTimestamp } from './log-segment.ts'
@@ -45,6 +46,8 @@ export interface AppendResult {
   /** The broker time written into the batch under LogAppendTime, else −1. */
   logAppendTime: number
   logStartOffset: number
+  /** A retried idempotent batch already in the log: nothing was written, the offsets are the first write's. */
+  duplicate: boolean
 }
 
 export interface ReadOptions {
@@ -67,7 +70,15 @@ export interface RecoveryReport {
   recoveredSegments: number
   truncatedBytes: number
   deletedSegments: number
+  /** Batch headers replayed to rebuild producer state after the latest usable snapshot. */
+  replayedBatches: number
 }
+
+export const SNAPSHOT_SUFFIX = '.snapshot'
+const SNAPSHOT_NAME = /^(\d{20})\.snapshot$/
+// Snapshots kept besides those at segment bases: enough that one still lies below the log
+// end when a crash lost the unsynced tail that the newest ones describe.
+const SNAPSHOTS_TO_KEEP = 3
 
 const EMPTY = Buffer.alloc(0)
 const MAX_RELATIVE_OFFSET = 0x7fffffff
@@ -91,6 +102,10 @@ export class PartitionLog {
   private dirNeedsSync = false
   private offline: string | null = null
   private closed = false
+  /** Per-producer sequence state (idempotence); rebuilt on open from the latest snapshot and the log after it. */
+  readonly producers: ProducerStateManager
+  /** Offset of the newest producer snapshot on disk, −1 when none. */
+  private snapshotOffset = -1
 
   private constructor(io: FileIO, dir: string, config: LogConfig, segments: LogSegment[], logStartOffset: number, report: RecoveryReport) {
     this.io = io
@@ -100,6 +115,7 @@ export class PartitionLog {
     this.logStartOffset = logStartOffset
     this.recoveryPoint = 0
     this.recoveryReport = report
+    this.producers = new ProducerStateManager(dir.slice(dir.lastIndexOf('/') + 1))
   }
 
   /**
@@ -131,7 +147,7 @@ export class PartitionLog {
     }
 
     const settings = settingsOf(config)
-    const report: RecoveryReport = { recoveredSegments: 0, truncatedBytes: 0, deletedSegments: 0 }
+    const report: RecoveryReport = { recoveredSegments: 0, truncatedBytes: 0, deletedSegments: 0, replayedBatches: 0 }
     const segments: LogSegment[] = []
     let firstToRecover = options.clean ? Infinity : 0
     if (!options.clean) {
@@ -169,6 +185,7 @@ export class PartitionLog {
       for (let i = 0; i < segments.length - 1; i++) segments[i]!.onBecomeInactive()
 
       const log = new PartitionLog(io, dir, config, segments, logStartOffset, report)
+      log.loadProducerState(names)
       if (report.deletedSegments > 0 || !existed) log.dirNeedsSync = true
       if (segments.some((s) => s.recovered) || report.deletedSegments > 0) {
         // Recovered bytes may still sit only in the page cache after a kill: make them durable before claiming them.
@@ -185,6 +202,75 @@ export class PartitionLog {
 
   get config(): LogConfig {
     return this._config
+  }
+
+  /**
+   * Rebuilds producer state (Kafka's LogLoader/rebuildProducerState): snapshots above the
+   * log end describe data a crash took away and are deleted; the newest readable one at
+   * or below it is loaded; the batch headers after it are replayed. Without a snapshot the
+   * whole log is replayed, so a lost or corrupt snapshot costs time, never correctness.
+   */
+  private loadProducerState(names: string[]): void {
+    const logEnd = this.logEndOffset
+    const snapshots: number[] = []
+    for (const name of names) {
+      const m = SNAPSHOT_NAME.exec(name)
+      if (m === null) continue
+      const offset = Number(m[1])
+      if (offset > logEnd) unlinkQuietly(this.io, `${this.dir}/${name}`)
+      else snapshots.push(offset)
+    }
+    snapshots.sort((a, b) => b - a)
+    let from = this.logStartOffset
+    for (const offset of snapshots) {
+      const path = `${this.dir}/${segmentFileName(offset, SNAPSHOT_SUFFIX)}`
+      try {
+        this.producers.loadSnapshot(this.io.readFile(path), path)
+      } catch {
+        unlinkQuietly(this.io, path)
+        continue
+      }
+      this.snapshotOffset = offset
+      from = Math.max(offset, this.logStartOffset)
+      break
+    }
+    if (this.snapshotOffset < 0) this.producers.clear()
+    this.producers.truncateHead(this.logStartOffset)
+    if (from >= logEnd) return
+    for (let i = this.floorSegment(from); i < this.segments.length; i++) {
+      this.recoveryReport.replayedBatches += this.segments[i]!.forEachBatchHeader(from, (buf, at) => this.producers.replayHeader(buf, at))
+    }
+  }
+
+  /** Writes `<logEnd>.snapshot` (temp, fsync, rename) and prunes old snapshots. */
+  private takeProducerSnapshot(): void {
+    const offset = this.logEndOffset
+    if (offset === this.snapshotOffset) return
+    this.io.writeFileAtomic(`${this.dir}/${segmentFileName(offset, SNAPSHOT_SUFFIX)}`, this.producers.encodeSnapshot())
+    this.snapshotOffset = offset
+    this.pruneSnapshots()
+  }
+
+  /** Deletes snapshots below the first segment, and all but the newest few of the rest that sit at no segment base. */
+  private pruneSnapshots(): void {
+    const bases = new Set(this.segments.map((s) => s.baseOffset))
+    const first = this.segments[0]!.baseOffset
+    const offsets: number[] = []
+    for (const name of this.io.readdir(this.dir)) {
+      const m = SNAPSHOT_NAME.exec(name)
+      if (m !== null) offsets.push(Number(m[1]))
+    }
+    offsets.sort((a, b) => b - a)
+    let kept = 0
+    for (const offset of offsets) {
+      const keep = offset >= first && (kept++ < SNAPSHOTS_TO_KEEP || bases.has(offset))
+      if (!keep) unlinkQuietly(this.io, `${this.dir}/${segmentFileName(offset, SNAPSHOT_SUFFIX)}`)
+    }
+  }
+
+  /** Forgets producers idle past `expirationMs` (producer.id.expiration.ms); returns how many. */
+  expireProducers(now: number, expirationMs: number): number {
+    return this.producers.expire(now, expirationMs)
   }
 
   /** Applies a new topic config (AlterConfigs); cheap enough to call on every operation. */
@@ -232,11 +318,30 @@ export class PartitionLog {
     this.ensureWritable()
     const baseOffset = this.active.nextOffset
     const logAppendTime = this._config.messageTimestampType === 'LogAppendTime' ? now : -1
+    if (records.length === 0) throw new StorageError(ErrorCode.INVALID_RECORD, 'nothing to append')
+
+    // Producer checks come first and see every batch before anything is written, so a
+    // rejected or duplicate batch leaves the log untouched (Kafka's analyzeAndValidateProducerState).
+    let producerBatches: Array<{ pos: number; batch: ProducerBatch }> | null = null
+    for (let pos = 0, offset = baseOffset; pos + BATCH_HEADER_SIZE <= records.length; ) {
+      const b = producerBatchAt(records, pos)
+      if (b !== null && !b.isControl) {
+        const check = this.producers.check(b, offset)
+        if (check.kind === 'error') throw new StorageError(check.error, check.message)
+        if (check.kind === 'duplicate') {
+          const m = check.batch
+          return { baseOffset: m.firstOffset, lastOffset: m.lastOffset, logAppendTime: logAppendTime >= 0 ? m.timestamp : -1, logStartOffset: this.logStartOffset, duplicate: true }
+        }
+        ;(producerBatches ??= []).push({ pos, batch: b })
+      }
+      offset += batchLastOffsetDelta(records, pos) + 1
+      pos += records.readInt32BE(pos + BATCH_LENGTH_OFFSET) + LOG_OVERHEAD
+    }
+
     let offset = baseOffset
     let maxTimestamp = -1
     let offsetOfMaxTimestamp = baseOffset
     let pos = 0
-    if (records.length === 0) throw new StorageError(ErrorCode.INVALID_RECORD, 'nothing to append')
     while (pos < records.length) {
       const size = pos + LOG_OVERHEAD <= records.length ? records.readInt32BE(pos + BATCH_LENGTH_OFFSET) + LOG_OVERHEAD : 0
       if (size < BATCH_HEADER_SIZE || pos + size > records.length) throw new StorageError(ErrorCode.CORRUPT_MESSAGE, `malformed batch at byte ${pos} of an append to ${this.dir}`)
@@ -259,7 +364,13 @@ export class PartitionLog {
     } catch (err) {
       throw this.goOffline('append', err)
     }
-    return { baseOffset, lastOffset, logAppendTime, logStartOffset: this.logStartOffset }
+    if (producerBatches !== null) {
+      for (const { pos, batch } of producerBatches) {
+        const first = batchBaseOffset(records, pos)
+        this.producers.update(batch, first, first + batchLastOffsetDelta(records, pos), logAppendTime >= 0 ? logAppendTime : batchMaxTimestamp(records, pos))
+      }
+    }
+    return { baseOffset, lastOffset, logAppendTime, logStartOffset: this.logStartOffset, duplicate: false }
   }
 
   private maybeRoll(size: number, lastOffset: number, now: number): void {
@@ -282,6 +393,8 @@ export class PartitionLog {
     active.onBecomeInactive()
     this.segments.push(LogSegment.create(this.io, this.dir, active.nextOffset, settingsOf(this._config), now))
     this.dirNeedsSync = true
+    // As Kafka does at every roll: recovery then replays at most the active segment.
+    this.takeProducerSnapshot()
   }
 
   /**
@@ -340,7 +453,7 @@ export class PartitionLog {
   }
 
   /** Index of the segment with the largest base offset ≤ `offset` (0 if none). */
-  private floorSegment(offset: number): number {
+  floorSegment(offset: number): number {
     let lo = 0
     let hi = this.segments.length - 1
     let found = 0
@@ -475,6 +588,8 @@ export class PartitionLog {
     const segment = this.segments.shift()!
     this.logStartOffset = Math.max(this.logStartOffset, this.segments[0]!.baseOffset)
     segment.delete()
+    unlinkQuietly(this.io, `${this.dir}/${segmentFileName(segment.baseOffset, SNAPSHOT_SUFFIX)}`)
+    this.producers.truncateHead(this.logStartOffset)
     this.dirNeedsSync = true
     return 1
   }
@@ -491,6 +606,7 @@ export class PartitionLog {
     }
     if (target > this.logStartOffset) {
       this.logStartOffset = target
+      this.producers.truncateHead(target)
       try {
         while (this.segments.length > 1 && this.segments[1]!.baseOffset <= target) this.deleteOldest()
       } catch (err) {
@@ -506,6 +622,8 @@ export class PartitionLog {
     let failure: unknown = null
     if (this.offline === null) {
       try {
+        // The clean-shutdown snapshot: the next open replays nothing.
+        this.takeProducerSnapshot()
         for (const s of this.segments) s.close()
         if (this.dirNeedsSync) this.io.fsyncDir(this.dir)
         this.recoveryPoint = this.logEndOffset

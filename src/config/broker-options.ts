@@ -47,6 +47,10 @@ export interface BrokerOptions {
   groupMaxSessionTimeoutMs: number
   /** offsets.retention.minutes */
   offsetsRetentionMinutes: number
+  /** producer.id.expiration.ms */
+  producerIdExpirationMs: number
+  /** producer.id.expiration.check.interval.ms */
+  producerIdExpirationCheckIntervalMs: number
   /** Optional override; otherwise generated and persisted by the broker. */
   clusterId?: string
   /** Broker-level defaults keyed by Kafka *topic* config name, e.g. {'segment.bytes': '1073741824'}. */
@@ -87,7 +91,9 @@ function baseDefaults (embedded: boolean): Omit<BrokerOptions, 'advertisedHost' 
     offsetsTopicNumPartitions: 50,
     groupMinSessionTimeoutMs: 6000,
     groupMaxSessionTimeoutMs: 1800000,
-    offsetsRetentionMinutes: 10080
+    offsetsRetentionMinutes: 10080,
+    producerIdExpirationMs: 86400000,
+    producerIdExpirationCheckIntervalMs: 600000
   }
 }
 

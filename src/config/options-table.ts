@@ -112,6 +112,14 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     valueHint: '<min>', defaultText: '10080 (7 days)', help: 'how long an empty group keeps its committed offsets'
   },
   {
+    name: 'producerIdExpirationMs', parse: integer(1, INT32_MAX), env: 'SAMSA_PRODUCER_ID_EXPIRATION_MS', kafkaKeys: ['producer.id.expiration.ms'],
+    valueHint: '<ms>', defaultText: '86400000 (1 day)', help: 'how long a partition keeps the sequence state of an idle idempotent producer'
+  },
+  {
+    name: 'producerIdExpirationCheckIntervalMs', parse: integer(1, INT32_MAX), env: 'SAMSA_PRODUCER_ID_EXPIRATION_CHECK_INTERVAL_MS', kafkaKeys: ['producer.id.expiration.check.interval.ms'],
+    valueHint: '<ms>', defaultText: '600000 (10 minutes)', help: 'how often idle producers are looked for'
+  },
+  {
     name: 'clusterId', parse: clusterId, flag: 'cluster-id', env: 'SAMSA_CLUSTER_ID', kafkaKeys: ['cluster.id'],
     valueHint: '<id>', defaultText: 'generated once and stored in the data dir', help: 'override the cluster id'
   }

@@ -8,7 +8,6 @@ import { randomUUID } from 'node:crypto'
 import { ErrorCode } from '../../protocol/error-codes.ts'
 import { buildRecordBatch, decodeAllRecords, type RecordInput } from '../../protocol/records/record-batch-builder.ts'
 import type { BrokerContext } from '../broker-context.ts'
-import type { LogConfig } from '../../storage/log-config.ts'
 import type { Clock, Timer } from './clock.ts'
 import { ClassicGroup, GroupState, Member, joinError, syncError, type CommittedOffset, type JoinResult, type Protocol, type SyncResult } from './classic-group.ts'
 import {
@@ -137,13 +136,11 @@ export class GroupCoordinator {
     const topic = this.broker.topics.get(OFFSETS_TOPIC)!
     const partition = offsetsPartitionFor(groupId, topic.partitions)
     const batch = buildRecordBatch({ records })
-    const shard = this.broker.shards.shardOf(OFFSETS_TOPIC, partition)
-    const { result } = await this.broker.shards.submit(shard, { op: 'append', topic: OFFSETS_TOPIC, partition, config: topic.logConfig, offset: 0, length: 0 }, batch)
-    if (result.error !== ErrorCode.NONE) {
+    const result = await this.broker.replicas.append(OFFSETS_TOPIC, partition, batch)
+    if (!result.ok) {
       this.broker.logger.error({ group: groupId, error: result.error, message: result.message }, 'cannot write group state')
       return ErrorCode.COORDINATOR_NOT_AVAILABLE
     }
-    this.broker.partitions.appended(OFFSETS_TOPIC, partition, result.logStartOffset, result.highWatermark, batch.length)
     return ErrorCode.NONE
   }
 
@@ -180,7 +177,7 @@ export class GroupCoordinator {
     const topic = this.broker.topics.get(OFFSETS_TOPIC)
     // Partitions replay concurrently (their reads batch per shard); a group lives in one
     // partition, so only the order within a partition matters.
-    if (topic !== undefined) await Promise.all(Array.from({ length: topic.partitions }, (_, p) => this.loadPartition(topic.logConfig, p)))
+    if (topic !== undefined) await Promise.all(Array.from({ length: topic.partitions }, (_, p) => this.loadPartition(p)))
     for (const group of this.groups.values()) {
       if (group.members.size > 0) {
         group.transition(GroupState.Stable, group.stateTimestamp)
@@ -191,18 +188,18 @@ export class GroupCoordinator {
     this.scheduleRetention()
   }
 
-  private async loadPartition(config: LogConfig, p: number): Promise<void> {
-    let offset = this.broker.partitions.get(OFFSETS_TOPIC, p)?.logStartOffset ?? 0
+  private async loadPartition(p: number): Promise<void> {
+    let offset = this.broker.replicas.bounds(OFFSETS_TOPIC, p)?.logStartOffset ?? 0
     for (;;) {
-      const op = { op: 'read' as const, topic: OFFSETS_TOPIC, partition: p, config, fetchOffset: offset, maxBytes: 4 << 20, minOneBatch: true }
-      const { result, records } = await this.broker.shards.submit(this.broker.shards.shardOf(OFFSETS_TOPIC, p), op)
-      if (result.error !== ErrorCode.NONE) throw new Error(`cannot load ${OFFSETS_TOPIC}-${p}: ${result.message ?? result.error}`)
+      const result = await this.broker.replicas.read(OFFSETS_TOPIC, p, offset, 4 << 20)
+      if (!result.ok) throw new Error(`cannot load ${OFFSETS_TOPIC}-${p}: ${result.message || result.error}`)
+      const records = result.records
       if (records === null || records.length === 0) return
       for (const r of decodeAllRecords(records)) {
         if (r.offset >= offset) this.replay(r.key, r.value)
         offset = r.offset + 1
       }
-      if (offset >= result.highWatermark!) return
+      if (offset >= result.highWatermark) return
     }
   }
 
@@ -794,7 +791,7 @@ export class GroupCoordinator {
     const out: PartitionLag[] = []
     for (const [key, value] of group.offsets) {
       const { topic, partition } = parsePartitionKey(key)
-      const logEnd = this.broker.partitions.get(topic, partition)?.highWatermark ?? -1
+      const logEnd = this.broker.replicas.bounds(topic, partition)?.highWatermark ?? -1
       out.push({ topic, partition, committed: value.offset, logEnd, lag: logEnd < 0 ? -1 : Math.max(0, logEnd - value.offset) })
     }
     return out

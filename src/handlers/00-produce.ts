@@ -53,19 +53,16 @@ export default defineHandler<ProduceRequest, ProduceResponse>({
           out.errorMessage = 'Produce requests with version 3+ must have exactly one record batch per partition'
           return out
         }
-        const bytes = p.records.length
-        const shard = broker.shards.shardOf(t.name, p.index)
         pending.push(
-          broker.shards.submit(shard, { op: 'append', topic: t.name, partition: p.index, config: topic.logConfig, offset: 0, length: 0 }, p.records).then(({ result }) => {
-            if (result.error !== ErrorCode.NONE) {
+          broker.replicas.append(t.name, p.index, p.records).then((result) => {
+            if (!result.ok) {
               out.errorCode = result.error
-              out.errorMessage = result.message ?? null
+              out.errorMessage = result.message || null
               return
             }
-            out.baseOffset = result.baseOffset!
-            out.logAppendTimeMs = result.logAppendTime!
-            out.logStartOffset = result.logStartOffset!
-            broker.partitions.appended(t.name, p.index, result.logStartOffset, result.highWatermark, bytes)
+            out.baseOffset = result.baseOffset
+            out.logAppendTimeMs = result.logAppendTime
+            out.logStartOffset = result.logStartOffset
           }),
         )
         return out

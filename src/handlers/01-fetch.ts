@@ -50,7 +50,7 @@ function emptyPartition(partitionIndex: number, errorCode: number): PartitionDat
 function worthReading(ctx: RequestContext, wanted: Wanted[]): boolean {
   for (const w of wanted) {
     if (w.info === undefined) return true
-    const s = ctx.broker.partitions.get(w.topic, w.partition)
+    const s = ctx.broker.replicas.bounds(w.topic, w.partition)
     if (s === undefined || w.fetchOffset !== s.highWatermark) return true
   }
   return false
@@ -78,17 +78,17 @@ async function readAll(ctx: RequestContext, wanted: Wanted[], responseMaxBytes: 
       continue
     }
     const maxBytes = Math.max(0, Math.min(w.maxBytes, responseMaxBytes))
-    const op = { op: 'read' as const, topic: w.topic, partition: w.partition, config: info.logConfig, fetchOffset: w.fetchOffset, maxBytes, minOneBatch: true }
     reads.push(
-      broker.shards.submit(broker.shards.shardOf(w.topic, w.partition), op).then(({ result, records }) => {
-        broker.partitions.update(w.topic, w.partition, result.logStartOffset, result.highWatermark)
-        const out = emptyPartition(w.partition, result.error)
-        if (result.highWatermark !== undefined) {
-          out.highWatermark = result.highWatermark
-          out.lastStableOffset = result.highWatermark
-          out.logStartOffset = result.logStartOffset!
+      broker.replicas.read(w.topic, w.partition, w.fetchOffset, maxBytes).then((result) => {
+        if (!result.ok) {
+          w.out = emptyPartition(w.partition, result.error)
+          return
         }
-        if (result.error === ErrorCode.NONE && records !== null) out.records = records
+        const out = emptyPartition(w.partition, ErrorCode.NONE)
+        out.highWatermark = result.highWatermark
+        out.lastStableOffset = result.highWatermark
+        out.logStartOffset = result.logStartOffset
+        if (result.records !== null) out.records = result.records
         w.out = out
       }),
     )
@@ -126,7 +126,7 @@ function waitForAppend(ctx: RequestContext, wanted: Wanted[], deadline: number, 
       resolve()
     }
     const timer = setTimeout(finish, Math.max(0, deadline - Date.now()))
-    const unwatch = ctx.broker.partitions.watch(wanted, (bytes) => {
+    const unwatch = ctx.broker.replicas.watch(wanted, (bytes) => {
       arrived += bytes
       if (arrived >= minBytes || bytes === 0) finish()
     })

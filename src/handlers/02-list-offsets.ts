@@ -36,20 +36,21 @@ export default defineHandler<ListOffsetsRequest, ListOffsetsResponse>({
       const partitions = t.partitions.map((p) => {
         if (info === undefined || p.partitionIndex < 0 || p.partitionIndex >= info.partitions) return answer(p.partitionIndex, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
         if (p.timestamp === LATEST_TIERED) return answer(p.partitionIndex, ErrorCode.NONE)
-        const cached = broker.partitions.get(t.name, p.partitionIndex)
+        const cached = broker.replicas.bounds(t.name, p.partitionIndex)
         if (cached !== undefined && (p.timestamp === LATEST || p.timestamp === EARLIEST || p.timestamp === EARLIEST_LOCAL)) {
           return answer(p.partitionIndex, ErrorCode.NONE, p.timestamp === LATEST ? cached.highWatermark : cached.logStartOffset)
         }
         const out = answer(p.partitionIndex, ErrorCode.NONE)
         const timestamp = p.timestamp === EARLIEST_LOCAL ? EARLIEST : p.timestamp
-        const op = { op: 'listOffsets' as const, topic: t.name, partition: p.partitionIndex, config: info.logConfig, timestamp }
         pending.push(
-          broker.shards.submit(broker.shards.shardOf(t.name, p.partitionIndex), op).then(({ result }) => {
-            broker.partitions.update(t.name, p.partitionIndex, result.logStartOffset, result.highWatermark)
-            out.errorCode = result.error
-            out.offset = result.error === 0 ? result.offset! : -1
-            out.timestamp = result.error === 0 ? result.timestamp! : -1
-            out.leaderEpoch = result.error === 0 ? 0 : -1
+          broker.replicas.listOffsets(t.name, p.partitionIndex, timestamp).then((result) => {
+            if (!result.ok) {
+              out.errorCode = result.error
+              out.leaderEpoch = -1
+              return
+            }
+            out.offset = result.offset
+            out.timestamp = result.timestamp
           }),
         )
         return out

@@ -18,8 +18,10 @@ import listGroups from './16-list-groups.ts'
 import apiVersions from './18-api-versions.ts'
 import createTopics from './19-create-topics.ts'
 import deleteTopics from './20-delete-topics.ts'
+import initProducerId from './22-init-producer-id.ts'
 import deleteGroups from './42-delete-groups.ts'
 import offsetDelete from './47-offset-delete.ts'
+import describeProducers from './61-describe-producers.ts'
 
 export const handlers: ApiHandler[] = [
   produce,
@@ -38,6 +40,8 @@ export const handlers: ApiHandler[] = [
   apiVersions,
   createTopics,
   deleteTopics,
+  initProducerId,
   deleteGroups,
   offsetDelete,
+  describeProducers,
 ]

@@ -1,19 +1,25 @@
 // The main thread's side of the shards. Each shard is a one-thread piscina pool, so a
-// partition is always served by the same worker and its operations stay in order.
-// Operations queued during one event-loop turn travel to a shard as one task: produced
-// bytes are packed into a single transferred ArrayBuffer (one copy out of the socket
-// buffers), and fetched bytes come back packed the same way.
+// partition is always served by the same worker.
+//
+// Ordering invariant: operations submitted to one shard run on it in submission order.
+// It holds by construction: a shard never has more than one task in flight. Operations
+// submitted while its task runs accumulate in the shard's own FIFO and leave together,
+// as the next task, when the running one finishes. Piscina's queue is never used, so its
+// scheduling cannot reorder anything (its default requeues a task it could not place
+// at the tail, which once stored pipelined produce requests out of order).
+// Produced bytes are packed into a single transferred ArrayBuffer per task (one copy out
+// of the socket buffers), and fetched bytes come back packed the same way.
 
 import { availableParallelism } from 'node:os'
 import { Piscina } from 'piscina'
-import type { ShardInit, ShardOp, ShardTask, ShardTaskResult, OpResult } from './shard-protocol.ts'
+import type { ShardInit, ShardOp, ShardTask, ShardTaskResult, AnyShardResult, ShardResults } from './shard-protocol.ts'
 
 // From source the worker is TypeScript run by Node's type stripping; in the published
 // package (dist/) it is the compiled .js beside this file.
 const workerFile = new URL(import.meta.url.endsWith('.ts') ? './shard-worker.ts' : './shard-worker.js', import.meta.url).href
 
-export interface OpOutcome {
-  result: OpResult
+export interface OpOutcome<R = AnyShardResult> {
+  result: R
   records: Buffer | null // read results only
 }
 
@@ -34,6 +40,8 @@ class Shard {
   pending: Uint8Array<ArrayBuffer> | null = null
   pendingLength = 0
   scheduled = false
+  /** The one task this shard may have in flight; while set, new ops wait in `queue`. */
+  running = false
   tasksSent = 0
   constructor(init: ShardInit) {
     this.pool = new Piscina({
@@ -80,20 +88,22 @@ export class ShardPool {
    * buffer right here, so the caller's Buffer (a slice of a socket read or of the frame
    * decoder's reused buffer) need not outlive this call.
    */
-  submit(shardId: number, op: ShardOp, data: Buffer | null = null): Promise<OpOutcome> {
+  submit<O extends ShardOp>(shardId: number, op: O, data: Buffer | null = null): Promise<OpOutcome<ShardResults[O['op']]>> {
     const shard = this.shards[shardId]!
-    let queuedOp = op
+    let queuedOp: ShardOp = op
     if (data !== null && op.op === 'append') {
       const offset = appendData(shard, data)
       queuedOp = { ...op, offset, length: data.length }
     }
-    return new Promise((resolve, reject) => {
+    return new Promise<OpOutcome>((resolve, reject) => {
       shard.queue.push({ op: queuedOp, resolve, reject })
-      if (!shard.scheduled) {
+      // While a task runs, its completion sends what accumulated; otherwise the next turn
+      // does, so everything submitted during this turn travels together.
+      if (!shard.running && !shard.scheduled) {
         shard.scheduled = true
         setImmediate(() => this.dispatch(shard))
       }
-    })
+    }) as Promise<OpOutcome<ShardResults[O['op']]>>
   }
 
   /** Tasks sent to each shard so far (for stats and tests of the batching rule). */
@@ -102,15 +112,17 @@ export class ShardPool {
   }
 
   /** Sends the same op to every shard and waits for all. */
-  broadcast(op: ShardOp): Promise<OpOutcome[]> {
+  broadcast<O extends ShardOp>(op: O): Promise<Array<OpOutcome<ShardResults[O['op']]>>> {
     return Promise.all(this.shards.map((_, i) => this.submit(i, op)))
   }
 
   private dispatch(shard: Shard): void {
     shard.scheduled = false
+    if (shard.running) return
     const queued = shard.queue
     if (queued.length === 0) return
     shard.queue = []
+    shard.running = true
 
     const ops: ShardOp[] = new Array(queued.length)
     for (let i = 0; i < queued.length; i++) ops[i] = queued[i]!.op
@@ -123,22 +135,30 @@ export class ShardPool {
     const run = data === null ? shard.pool.run(task) : shard.pool.run(task, { transferList: [data] })
     run.then(
       (res: ShardTaskResult) => {
+        this.finished(shard)
         if (res.spent != null) keepBuffer(shard, res.spent)
         const out = res.data === null ? null : Buffer.from(res.data)
         for (let i = 0; i < queued.length; i++) {
           const result = res.results[i]!
           let records: Buffer | null = null
-          if (result.recordsLength !== undefined && result.recordsLength > 0) {
+          if (queued[i]!.op.op === 'read' && result.ok && 'recordsLength' in result && result.recordsLength > 0) {
             const from = result.recordsBuffer === undefined ? out : Buffer.from(res.owned![result.recordsBuffer]!)
-            records = from!.subarray(result.recordsOffset!, result.recordsOffset! + result.recordsLength)
+            records = from!.subarray(result.recordsOffset, result.recordsOffset + result.recordsLength)
           }
           queued[i]!.resolve({ result, records })
         }
       },
       (err: unknown) => {
+        this.finished(shard)
         for (const q of queued) q.reject(err)
       },
     )
+  }
+
+  /** The running task is done: what accumulated meanwhile leaves now, as one task, in submission order. */
+  private finished(shard: Shard): void {
+    shard.running = false
+    if (shard.queue.length > 0) this.dispatch(shard)
   }
 
   async close(): Promise<void> {

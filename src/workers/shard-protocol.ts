@@ -1,33 +1,44 @@
 // The messages exchanged between the main thread and a shard worker. One task carries
-// every operation queued for that shard during one event-loop turn, so the ~100 µs cost
-// of waking a worker is paid once per turn, not once per partition or request.
+// every operation queued for that shard while its previous task ran, so the ~100 µs cost
+// of waking a worker is paid once per task, not once per partition or request.
 // Produced batches travel in one packed ArrayBuffer (`data`) that is transferred, not
 // cloned; fetched bytes come back the same way.
+// Only src/partitions/replica-manager.ts builds these messages; handlers never see them.
 
 import type { LogConfig } from '../../storage/log-config.ts'
+import type { ProducerSummary } from '../../storage/producer-state.ts'
+import type { RecoveryReport } from '../../storage/partition-log.ts'
 
 export interface ShardInit {
   shardId: number
   dataDir: string | null // null: memory-only storage
   fsync: 'always' | 'interval' | 'never'
+  /** producer.id.expiration.ms: idle producers are forgotten after this long. */
+  producerIdExpirationMs: number
 }
 
-export interface PartitionRef {
+interface PartitionOp {
   topic: string
   partition: number
-  config: LogConfig
 }
 
+// A partition's config reaches the shard when it opens and when it changes, never with
+// every operation.
 export type ShardOp =
-  | (PartitionRef & { op: 'open'; clean: boolean; recoveryPoint: number })
-  | (PartitionRef & { op: 'append'; offset: number; length: number })
-  | (PartitionRef & { op: 'read'; fetchOffset: number; maxBytes: number; minOneBatch: boolean })
-  | (PartitionRef & { op: 'listOffsets'; timestamp: number })
-  | { op: 'delete'; topic: string; partition: number }
+  | (PartitionOp & { op: 'open'; config: LogConfig; clean: boolean; recoveryPoint: number })
+  | (PartitionOp & { op: 'configure'; config: LogConfig })
+  | (PartitionOp & { op: 'append'; offset: number; length: number })
+  | (PartitionOp & { op: 'read'; fetchOffset: number; maxBytes: number })
+  | (PartitionOp & { op: 'listOffsets'; timestamp: number })
+  | (PartitionOp & { op: 'describeProducers' })
+  | (PartitionOp & { op: 'delete' })
   | { op: 'retention' }
+  | { op: 'expireProducers' }
   | { op: 'flush' }
   | { op: 'handOffFlush' }
   | { op: 'close' }
+
+export type ShardOpName = ShardOp['op']
 
 export interface ShardTask {
   ops: ShardOp[]
@@ -35,27 +46,19 @@ export interface ShardTask {
   now: number
 }
 
-// Every partition-level result reports the log's bounds so the main thread can keep
-// its cache (used by long-polling fetches and ListOffsets) current without asking.
-// One flat shape keeps the hot path free of narrowing gymnastics; which fields are set
-// depends on the op.
-export interface OpResult {
+export interface Failed {
+  ok: false
   error: number
-  message?: string
-  logStartOffset?: number
-  highWatermark?: number
-  baseOffset?: number // append
-  logAppendTime?: number // append
-  recordsBuffer?: number // read: index in the result's `owned` buffers; absent: in `data`
-  recordsOffset?: number // read: where its bytes sit in that buffer
-  recordsLength?: number
-  offset?: number // listOffsets
-  timestamp?: number
-  recoveryPoints?: RecoveryPoint[] // flush, close, handOffFlush
-  flushFiles?: string[] // handOffFlush: files to fdatasync before its recovery points hold
-  flushDirs?: string[]
-  recovery?: { recoveredSegments: number; truncatedBytes: number; deletedSegments: number } // open, when it repaired something
+  message: string
 }
+
+/** Every successful partition-level result reports the log's bounds, so the main thread's cache stays current without asking. */
+export interface Bounds {
+  logStartOffset: number
+  highWatermark: number
+}
+
+export type { RecoveryReport }
 
 export interface RecoveryPoint {
   topic: string
@@ -64,8 +67,45 @@ export interface RecoveryPoint {
   logStartOffset: number
 }
 
+export type OpenResult = Failed | (Bounds & { ok: true; recovery: RecoveryReport | null })
+export type ConfigureResult = Failed | { ok: true }
+export type AppendResult = Failed | (Bounds & { ok: true; baseOffset: number; logAppendTime: number; duplicate: boolean })
+export type ReadResult =
+  | Failed
+  | (Bounds & {
+      ok: true
+      /** Index into the task result's `owned` buffers; absent: the bytes sit in its `data`. */
+      recordsBuffer?: number
+      recordsOffset: number
+      recordsLength: number
+    })
+export type ListOffsetsResult = Failed | (Bounds & { ok: true; offset: number; timestamp: number })
+export type DescribeProducersResult = Failed | { ok: true; producers: ProducerSummary[] }
+export type DeleteResult = Failed | { ok: true }
+export type RetentionResult = Failed | { ok: true; deletedSegments: number }
+export type ExpireProducersResult = Failed | { ok: true; expiredProducers: number }
+export type FlushResult = Failed | { ok: true; recoveryPoints: RecoveryPoint[] }
+export type HandOffFlushResult = Failed | { ok: true; recoveryPoints: RecoveryPoint[]; flushFiles: string[]; flushDirs: string[] }
+
+export interface ShardResults {
+  open: OpenResult
+  configure: ConfigureResult
+  append: AppendResult
+  read: ReadResult
+  listOffsets: ListOffsetsResult
+  describeProducers: DescribeProducersResult
+  delete: DeleteResult
+  retention: RetentionResult
+  expireProducers: ExpireProducersResult
+  flush: FlushResult
+  handOffFlush: HandOffFlushResult
+  close: FlushResult
+}
+
+export type AnyShardResult = ShardResults[ShardOpName]
+
 export interface ShardTaskResult {
-  results: OpResult[]
+  results: AnyShardResult[]
   data: ArrayBuffer | null
   /** The task's `data` buffer, handed back so the main thread can reuse it (fresh memory costs page faults and GC). */
   spent?: ArrayBuffer | null

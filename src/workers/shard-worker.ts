@@ -1,8 +1,9 @@
 // A shard worker: the single writer of every partition hashed to it. It owns those
 // partitions' PartitionLogs (segments, indexes) and runs their I/O synchronously, which
 // inside a worker is far cheaper than async fs (no libuv pool hop per call).
-// Tasks run one at a time (piscina concurrentTasksPerWorker = 1), so the order in which
-// the main thread queues operations is the order in which they hit the log.
+// It runs one task at a time and a task's operations in their order; the main thread
+// sends a shard its next task only when the previous one has finished (shard-pool.ts),
+// so the order in which operations are submitted is the order in which they hit the log.
 
 import { isMarkedAsUntransferable, workerData } from 'node:worker_threads'
 import { join } from 'node:path'
@@ -12,7 +13,9 @@ import { PartitionLog, StorageError } from '../../storage/partition-log.ts'
 import { validateProducedRecords } from '../../storage/log-validator.ts'
 import { ErrorCode } from '../../protocol/error-codes.ts'
 import { partitionKey, parsePartitionKey } from '../topics/partition-key.ts'
-import type { ShardInit, ShardTask, ShardTaskResult, OpResult, PartitionRef, RecoveryPoint } from './shard-protocol.ts'
+import type {
+  AnyShardResult, Bounds, Failed, FlushResult, ExpireProducersResult, HandOffFlushResult, RetentionResult, RecoveryPoint, ShardInit, ShardOp, ShardTask, ShardTaskResult,
+} from './shard-protocol.ts'
 
 // A read whose Buffer has an ArrayBuffer of its own can be transferred to the main thread
 // whole. Node's allocation pool (which on Node 24 serves sizes up to tens of KiB) is
@@ -32,31 +35,31 @@ export function createShardRunner(init: ShardInit, io: FileIO = init.dataDir ===
   // Only 'open' creates a log: every partition is opened when its topic is created or the
   // broker starts, so a missing log on any other op means the topic was deleted meanwhile
   // (a long poll that outlived its topic, say) and must not bring its directory back.
-  function openLog(ref: PartitionRef, now: number, clean: boolean, recoveryPoint: number): PartitionLog {
-    const key = partitionKey(ref.topic, ref.partition)
+  function openLog(op: Extract<ShardOp, { op: 'open' }>, now: number): PartitionLog {
+    const key = partitionKey(op.topic, op.partition)
     let log = logs.get(key)
     if (log === undefined) {
-      log = PartitionLog.open(io, join(root, `${ref.topic}-${ref.partition}`), ref.config, { clean, recoveryPoint, now })
+      log = PartitionLog.open(io, join(root, `${op.topic}-${op.partition}`), op.config, { clean: op.clean, recoveryPoint: op.recoveryPoint, now })
       logs.set(key, log)
+    } else {
+      log.config = op.config
     }
     return log
   }
 
-  function logFor(ref: PartitionRef): PartitionLog {
-    const log = logs.get(partitionKey(ref.topic, ref.partition))
-    if (log === undefined) throw new StorageError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `${ref.topic}-${ref.partition} is not hosted by this shard`)
-    // Topic configs can change at runtime (AlterConfigs); the latest one travels with every op.
-    log.config = ref.config
+  function logFor(op: { topic: string; partition: number }): PartitionLog {
+    const log = logs.get(partitionKey(op.topic, op.partition))
+    if (log === undefined) throw new StorageError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `${op.topic}-${op.partition} is not hosted by this shard`)
     return log
   }
 
-  function bounds(log: PartitionLog): { logStartOffset: number; highWatermark: number } {
+  function bounds(log: PartitionLog): Bounds {
     return { logStartOffset: log.logStartOffset, highWatermark: log.highWatermark }
   }
 
-  function failure(err: unknown): OpResult {
-    if (err instanceof StorageError) return { error: err.code, message: err.message }
-    return { error: ErrorCode.UNKNOWN_SERVER_ERROR, message: err instanceof Error ? err.message : String(err) }
+  function failure(err: unknown): Failed {
+    if (err instanceof StorageError) return { ok: false, error: err.code, message: err.message }
+    return { ok: false, error: ErrorCode.UNKNOWN_SERVER_ERROR, message: err instanceof Error ? err.message : String(err) }
   }
 
   function recoveryPoints(): RecoveryPoint[] {
@@ -69,8 +72,8 @@ export function createShardRunner(init: ShardInit, io: FileIO = init.dataDir ===
 
   // An offline log (failed write or fsync) must not stop the others from flushing; the
   // first failure is reported so shutdown does not claim a clean state.
-  function flushAll(): OpResult {
-    let failed: OpResult | null = null
+  function flushAll(): FlushResult {
+    let failed: Failed | null = null
     for (const log of logs.values()) {
       try {
         log.flush()
@@ -78,12 +81,12 @@ export function createShardRunner(init: ShardInit, io: FileIO = init.dataDir ===
         failed ??= failure(err)
       }
     }
-    return failed ?? { error: 0, recoveryPoints: recoveryPoints() }
+    return failed ?? { ok: true, recoveryPoints: recoveryPoints() }
   }
 
   // --fsync interval: list what needs syncing and let the main thread's background
   // flusher do the fdatasyncs, so this thread never blocks on the disk for a timer.
-  function handOffAll(): OpResult {
+  function handOffAll(): HandOffFlushResult {
     const flushFiles: string[] = []
     const flushDirs: string[] = []
     const points: RecoveryPoint[] = []
@@ -97,12 +100,32 @@ export function createShardRunner(init: ShardInit, io: FileIO = init.dataDir ===
         // An offline log keeps its old recovery point; its failure was reported when it happened.
       }
     }
-    return { error: 0, recoveryPoints: points, flushFiles, flushDirs }
+    return { ok: true, recoveryPoints: points, flushFiles, flushDirs }
+  }
+
+  // One log's failure must not keep retention from the others; the first is reported.
+  function retention(now: number): RetentionResult {
+    let deletedSegments = 0
+    let failed: Failed | null = null
+    for (const log of logs.values()) {
+      try {
+        deletedSegments += log.applyRetention(now)
+      } catch (err) {
+        failed ??= failure(err)
+      }
+    }
+    return failed ?? { ok: true, deletedSegments }
+  }
+
+  function expireProducers(now: number): ExpireProducersResult {
+    let expiredProducers = 0
+    for (const log of logs.values()) expiredProducers += log.expireProducers(now, init.producerIdExpirationMs)
+    return { ok: true, expiredProducers }
   }
 
   return function runShardTask(task: ShardTask): unknown {
     const data = task.data === null ? null : Buffer.from(task.data)
-    const results: OpResult[] = new Array(task.ops.length)
+    const results: AnyShardResult[] = new Array(task.ops.length)
     const reads: Buffer[] = []
     const owned: ArrayBuffer[] = []
     let readBytes = 0
@@ -113,34 +136,40 @@ export function createShardRunner(init: ShardInit, io: FileIO = init.dataDir ===
       try {
         switch (op.op) {
           case 'open': {
-            const log = openLog(op, task.now, op.clean, op.recoveryPoint)
+            const log = openLog(op, task.now)
             const r = log.recoveryReport
-            results[i] = r.truncatedBytes > 0 || r.deletedSegments > 0 ? { error: 0, ...bounds(log), recovery: { ...r } } : { error: 0, ...bounds(log) }
+            const repaired = r.truncatedBytes > 0 || r.deletedSegments > 0
+            results[i] = { ok: true, ...bounds(log), recovery: repaired ? { ...r } : null }
+            break
+          }
+          case 'configure': {
+            logFor(op).config = op.config
+            results[i] = { ok: true }
             break
           }
           case 'append': {
+            const log = logFor(op)
             const records = data!.subarray(op.offset, op.offset + op.length)
-            const invalid = validateProducedRecords(records, op.config)
+            const invalid = validateProducedRecords(records, log.config)
             if (invalid.error !== 0) {
-              results[i] = { error: invalid.error, message: invalid.message }
+              results[i] = { ok: false, error: invalid.error, message: invalid.message ?? '' }
               break
             }
-            const log = logFor(op)
             const r = log.append(records, task.now)
-            appended.add(log)
-            results[i] = { error: 0, baseOffset: r.baseOffset, logAppendTime: r.logAppendTime, ...bounds(log) }
+            if (!r.duplicate) appended.add(log)
+            results[i] = { ok: true, baseOffset: r.baseOffset, logAppendTime: r.logAppendTime, duplicate: r.duplicate, ...bounds(log) }
             break
           }
           case 'read': {
             const log = logFor(op)
-            const r = log.read(op.fetchOffset, op.maxBytes, { minOneBatch: op.minOneBatch })
+            const r = log.read(op.fetchOffset, op.maxBytes, { minOneBatch: true })
             if (ownsItsMemory(r.records)) {
               // Handed to the main thread as is: no second copy of fetched data.
-              results[i] = { error: 0, recordsBuffer: owned.length, recordsOffset: 0, recordsLength: r.records.length, ...bounds(log) }
+              results[i] = { ok: true, recordsBuffer: owned.length, recordsOffset: 0, recordsLength: r.records.length, ...bounds(log) }
               owned.push(r.records.buffer as ArrayBuffer)
               break
             }
-            results[i] = { error: 0, recordsOffset: readBytes, recordsLength: r.records.length, ...bounds(log) }
+            results[i] = { ok: true, recordsOffset: readBytes, recordsLength: r.records.length, ...bounds(log) }
             if (r.records.length > 0) {
               reads.push(r.records)
               readBytes += r.records.length
@@ -150,7 +179,11 @@ export function createShardRunner(init: ShardInit, io: FileIO = init.dataDir ===
           case 'listOffsets': {
             const log = logFor(op)
             const r = log.listOffsets(op.timestamp)
-            results[i] = { error: 0, offset: r?.offset ?? -1, timestamp: r?.timestamp ?? -1, ...bounds(log) }
+            results[i] = { ok: true, offset: r?.offset ?? -1, timestamp: r?.timestamp ?? -1, ...bounds(log) }
+            break
+          }
+          case 'describeProducers': {
+            results[i] = { ok: true, producers: logFor(op).producers.summaries() }
             break
           }
           case 'delete': {
@@ -162,12 +195,15 @@ export function createShardRunner(init: ShardInit, io: FileIO = init.dataDir ===
             } else {
               io.rmrf(join(root, `${op.topic}-${op.partition}`))
             }
-            results[i] = { error: 0 }
+            results[i] = { ok: true }
             break
           }
           case 'retention': {
-            for (const log of logs.values()) log.applyRetention(task.now)
-            results[i] = { error: 0 }
+            results[i] = retention(task.now)
+            break
+          }
+          case 'expireProducers': {
+            results[i] = expireProducers(task.now)
             break
           }
           case 'flush': {
@@ -207,7 +243,7 @@ export function createShardRunner(init: ShardInit, io: FileIO = init.dataDir ===
           const f = failure(err)
           for (let i = 0; i < task.ops.length; i++) {
             const op = task.ops[i]!
-            if (op.op === 'append' && results[i]!.error === 0 && logs.get(partitionKey(op.topic, op.partition)) === log) results[i] = f
+            if (op.op === 'append' && results[i]!.ok && logs.get(partitionKey(op.topic, op.partition)) === log) results[i] = f
           }
         }
       }

@@ -27,6 +27,8 @@ t.test('defaults', async (t) => {
     groupMinSessionTimeoutMs: 6000,
     groupMaxSessionTimeoutMs: 1800000,
     offsetsRetentionMinutes: 10080,
+    producerIdExpirationMs: 86400000,
+    producerIdExpirationCheckIntervalMs: 600000,
     topicDefaults: {}
   })
   t.notOk('clusterId' in o, 'no cluster id unless overridden')

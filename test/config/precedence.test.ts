@@ -78,6 +78,8 @@ const SAMPLE: Record<string, [string, unknown]> = {
   groupMinSessionTimeoutMs: ['1000', 1000],
   groupMaxSessionTimeoutMs: ['60000', 60000],
   offsetsRetentionMinutes: ['60', 60],
+  producerIdExpirationMs: ['60000', 60000],
+  producerIdExpirationCheckIntervalMs: ['1000', 1000],
   clusterId: ['MkU3OEVBNTcwNTJENDM2Qk', 'MkU3OEVBNTcwNTJENDM2Qk']
 }
 

@@ -40,3 +40,25 @@ t.test('ApiVersions lists exactly the registered handlers', async (t) => {
   const bad = await c.request(18, 3, { clientSoftwareName: '-bad name', clientSoftwareVersion: '1.0' })
   t.equal(bad.errorCode, 42, 'an illegal client software name is INVALID_REQUEST')
 })
+
+t.test('the README\'s API table lists exactly what ApiVersions advertises', async (t) => {
+  const { readFileSync } = await import('node:fs')
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
+  const section = readme.slice(readme.indexOf('| API (key) |'))
+  const rows = section.slice(0, section.indexOf('\n\n')).split('\n').slice(2)
+  const documented: string[] = []
+  for (const row of rows) {
+    const [apis, versions] = row.split('|').slice(1, 3).map((c) => c.trim())
+    const names = apis!.split(' / ')
+    // "0-11 listed, 3-11 served": the advertised range comes first.
+    const ranges = versions!.split(' / ').map((v) => v.split(' ')[0]!)
+    t.equal(names.length, ranges.length, `row "${apis}" gives one range per API`)
+    names.forEach((n, i) => {
+      const m = /^(\w+) \((\d+)\)$/.exec(n)
+      t.ok(m, `"${n}" reads as Name (key)`)
+      const [min, max = min] = ranges[i]!.split('-')
+      documented.push(`${m![2]}:${m![1]}:${min}-${max}`)
+    })
+  }
+  t.same(documented.sort(), handlers.map((h) => `${h.apiKey}:${h.name}:${h.minVersion}-${h.maxVersion}`).sort())
+})

@@ -38,10 +38,10 @@ t.test('append assigns offsets in place and stores the batch as is', async (t) =
   t.same(io.readdir(DIR), ['00000000000000000000.index', '00000000000000000000.log', '00000000000000000000.timeindex'])
   const a = makeBatch({ records: 3 })
   const r1 = log.append(a, 10)
-  t.same(r1, { baseOffset: 0, lastOffset: 2, logAppendTime: -1, logStartOffset: 0 })
+  t.same(r1, { baseOffset: 0, lastOffset: 2, logAppendTime: -1, logStartOffset: 0, duplicate: false })
   t.equal(readBatchHeader(a).partitionLeaderEpoch, 0, 'leader epoch set to 0')
   const r2 = log.append(makeBatch({ records: 2 }), 11)
-  t.same(r2, { baseOffset: 3, lastOffset: 4, logAppendTime: -1, logStartOffset: 0 })
+  t.same(r2, { baseOffset: 3, lastOffset: 4, logAppendTime: -1, logStartOffset: 0, duplicate: false })
   t.equal(log.logEndOffset, 5)
   t.equal(log.highWatermark, 5)
   const onDisk = io.readFile(`${DIR}/00000000000000000000.log`)
@@ -230,7 +230,7 @@ t.test('deleteRecordsBefore', async (t) => {
   expectCode(t, () => log.deleteRecordsBefore(7), ErrorCode.OFFSET_OUT_OF_RANGE, 'past the high watermark')
   t.equal(log.read(6, 100, { minOneBatch: true }).records.length, 0)
   const r = log.append(makeBatch(), 0)
-  t.same(r, { baseOffset: 6, lastOffset: 6, logAppendTime: -1, logStartOffset: 6 })
+  t.same(r, { baseOffset: 6, lastOffset: 6, logAppendTime: -1, logStartOffset: 6, duplicate: false })
 })
 
 t.test('flush advances the recovery point; reopening a clean log trusts it', async (t) => {
@@ -244,7 +244,7 @@ t.test('flush advances the recovery point; reopening a clean log trusts it', asy
   t.throws(() => log.append(makeBatch(), 0), { code: ErrorCode.KAFKA_STORAGE_ERROR })
 
   const again = PartitionLog.open(io, DIR, config({ segmentBytes: size * 3, indexIntervalBytes: 1 }), { clean: true, recoveryPoint: 14, now: 0 })
-  t.same(again.recoveryReport, { recoveredSegments: 0, truncatedBytes: 0, deletedSegments: 0 })
+  t.same(again.recoveryReport, { recoveredSegments: 0, truncatedBytes: 0, deletedSegments: 0, replayedBatches: 0 }, 'nothing to recover or replay after a clean close')
   t.equal(again.logEndOffset, 14)
   t.same(again.segmentBaseOffsets, [0, 6, 12])
   t.same(again.listOffsets(-3), { offset: 13, timestamp: 601 })

@@ -12,7 +12,12 @@ import { ErrorCode } from '../../protocol/error-codes.ts'
 import type { ShardTask, ShardTaskResult } from '../../src/workers/shard-protocol.ts'
 
 const config = defaultLogConfig
-const ref = { topic: 'orders', partition: 0, config }
+const ref = { topic: 'orders', partition: 0 }
+const init = (fsync: 'always' | 'never') => ({ shardId: 0, dataDir: '/data', fsync, producerIdExpirationMs: 86_400_000 })
+// Tests read fields of whichever result an op got; the error code of a success is 0.
+type Loose = Record<string, any> & { ok: boolean }
+const errorOf = (r: Loose): number => (r.ok ? 0 : r.error)
+const results = (res: ShardTaskResult): Loose[] => res.results as Loose[]
 
 function appendTask(batches: Buffer[]): ShardTask {
   const data = Buffer.concat(batches)
@@ -27,7 +32,7 @@ function appendTask(batches: Buffer[]): ShardTask {
 
 // Results that carry bytes come wrapped for piscina to transfer; unwrap as piscina would.
 function openTask(): ShardTask {
-  return { ops: [{ ...ref, op: 'open', clean: true, recoveryPoint: 0 }], data: null, now: Date.now() }
+  return { ops: [{ ...ref, op: 'open', config, clean: true, recoveryPoint: 0 }], data: null, now: Date.now() }
 }
 
 function run(runner: (task: ShardTask) => unknown, task: ShardTask): ShardTaskResult {
@@ -41,14 +46,14 @@ function batch(n: number): Buffer {
 
 function endAfterCrash(fsync: 'always' | 'never'): number {
   const io = new MemoryFileIO()
-  const runner = createShardRunner({ shardId: 0, dataDir: '/data', fsync }, io)
+  const runner = createShardRunner(init(fsync), io)
   run(runner, openTask())
   const res = run(runner, appendTask([batch(3), batch(2)]))
-  if (res.results.some((r) => r.error !== 0)) throw new Error('append failed')
+  if (results(res).some((r) => !r.ok)) throw new Error('append failed')
   io.crash()
-  const after = createShardRunner({ shardId: 0, dataDir: '/data', fsync }, io)
-  const open = run(after, { ops: [{ ...ref, op: 'open', clean: false, recoveryPoint: 0 }], data: null, now: Date.now() })
-  return open.results[0]!.highWatermark!
+  const after = createShardRunner(init(fsync), io)
+  const open = run(after, { ops: [{ ...ref, op: 'open', config, clean: false, recoveryPoint: 0 }], data: null, now: Date.now() })
+  return results(open)[0]!.highWatermark
 }
 
 t.test('fsync always: acknowledged appends survive a power loss', async (t) => {
@@ -61,40 +66,40 @@ t.test('fsync never: the same appends are lost, which is what the always mode pr
 
 t.test('one task carries several partitions and reports each result in order', async (t) => {
   const io = new MemoryFileIO()
-  const runner = createShardRunner({ shardId: 0, dataDir: '/data', fsync: 'never' }, io)
+  const runner = createShardRunner(init('never'), io)
   run(runner, openTask())
   const corrupt = batch(2)
   corrupt[corrupt.length - 1]! ^= 1
   const res = run(runner, appendTask([batch(2), corrupt, batch(4)]))
-  t.same(res.results.map((r) => r.error), [0, ErrorCode.CORRUPT_MESSAGE, 0])
-  t.same(res.results.map((r) => r.baseOffset), [0, undefined, 2], 'the corrupt batch took no offsets')
-  const read = run(runner, { ops: [{ ...ref, op: 'read', fetchOffset: 0, maxBytes: 1 << 20, minOneBatch: true }], data: null, now: Date.now() })
-  t.equal(read.results[0]!.recordsLength, read.data!.byteLength, 'fetched bytes come back packed in one transferable buffer')
-  t.equal(read.results[0]!.highWatermark, 6)
+  t.same(results(res).map(errorOf), [0, ErrorCode.CORRUPT_MESSAGE, 0])
+  t.same(results(res).map((r) => r.baseOffset), [0, undefined, 2], 'the corrupt batch took no offsets')
+  const read = run(runner, { ops: [{ ...ref, op: 'read', fetchOffset: 0, maxBytes: 1 << 20 }], data: null, now: Date.now() })
+  t.equal(results(read)[0]!.recordsLength, read.data!.byteLength, 'fetched bytes come back packed in one transferable buffer')
+  t.equal(results(read)[0]!.highWatermark, 6)
 })
 
 t.test('only open creates a log: a read or append for a deleted partition does not bring it back', async (t) => {
   const io = new MemoryFileIO()
-  const runner = createShardRunner({ shardId: 0, dataDir: '/data', fsync: 'never' }, io)
+  const runner = createShardRunner(init('never'), io)
   run(runner, openTask())
   run(runner, { ops: [{ op: 'delete', topic: 'orders', partition: 0 }], data: null, now: Date.now() })
-  const read = run(runner, { ops: [{ ...ref, op: 'read', fetchOffset: 0, maxBytes: 1024, minOneBatch: true }], data: null, now: Date.now() })
-  t.equal(read.results[0]!.error, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+  const read = run(runner, { ops: [{ ...ref, op: 'read', fetchOffset: 0, maxBytes: 1024 }], data: null, now: Date.now() })
+  t.equal(errorOf(results(read)[0]!), ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
   const append = run(runner, appendTask([batch(1)]))
-  t.equal(append.results[0]!.error, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+  t.equal(errorOf(results(append)[0]!), ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
   t.notOk(io.exists('/data/orders-0'), 'the directory stays deleted')
 })
 
 t.test('large reads travel in their own buffer, pooled ones are packed; both arrive intact', async (t) => {
   const io = new MemoryFileIO()
-  const runner = createShardRunner({ shardId: 0, dataDir: '/data', fsync: 'never' }, io)
+  const runner = createShardRunner(init('never'), io)
   run(runner, openTask())
   const big = buildRecordBatch({ records: [{ value: Buffer.alloc(200 * 1024, 7) }] })
   const small = buildRecordBatch({ records: [{ value: Buffer.from('tiny') }] })
   run(runner, appendTask([big, small]))
-  const read = (fetchOffset: number, maxBytes: number) => ({ ...ref, op: 'read' as const, fetchOffset, maxBytes, minOneBatch: true })
+  const read = (fetchOffset: number, maxBytes: number) => ({ ...ref, op: 'read' as const, fetchOffset, maxBytes })
   const res = run(runner, { ops: [read(0, 1 << 20), read(1, 1 << 20)], data: null, now: Date.now() })
-  const [whole, tail] = res.results
+  const [whole, tail] = results(res)
   t.equal(whole!.recordsBuffer, 0, 'the 200 KiB read is handed over without a copy')
   t.equal(res.owned![0]!.byteLength >= whole!.recordsLength!, true)
   t.equal(tail!.recordsBuffer, undefined, 'the small read is packed into data')

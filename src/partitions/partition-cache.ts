@@ -3,7 +3,7 @@
 // a worker round trip and lets a long-polling Fetch sleep until an append lands on one
 // of its partitions instead of polling the workers.
 
-import { partitionKey } from './partition-key.ts'
+import { partitionKey } from '../topics/partition-key.ts'
 
 export interface PartitionState {
   logStartOffset: number

@@ -1,0 +1,143 @@
+// The one way into partition data, in the role of Kafka's ReplicaManager: handlers and
+// coordinators open, append, read, list offsets, describe producers and delete through
+// it and get a typed result per operation. Only this module knows shards, task messages
+// and the main thread's partition cache (bounds and append watchers), which it updates
+// from every result in one place. A partition's log config reaches its shard when the
+// partition opens and when the config changes, never with each operation.
+//
+// Ordering invariant: operations on one partition run on its shard in the order they are
+// called here. A partition always maps to the same shard, and a shard runs its
+// operations in submission order with at most one task in flight (shard-pool.ts). With
+// the connection's in-order dispatch, records of one partition from one connection are
+// stored in the order their requests arrived. test/e2e/produce-order.test.ts and
+// test/partitions/replica-manager.test.ts guard it.
+// This is also the seam where replication would attach.
+
+import type { TopicInfo } from '../topics/topic-registry.ts'
+import type { ShardPool } from '../workers/shard-pool.ts'
+import type {
+  AppendResult, Bounds, DescribeProducersResult, Failed, ExpireProducersResult, HandOffFlushResult, RetentionResult, FlushResult, ListOffsetsResult, OpenResult, RecoveryPoint,
+} from '../workers/shard-protocol.ts'
+import { PartitionCache, type AppendWatcher, type PartitionState } from './partition-cache.ts'
+
+export type { AppendResult, ListOffsetsResult, OpenResult, DescribeProducersResult, Failed, RecoveryPoint }
+
+/** A read: whole batches from the one holding the fetch offset, the first always whole. */
+export type ReadOutcome = Failed | (Bounds & { ok: true; records: Buffer | null })
+
+export interface OpenOptions {
+  /** The data dir had a clean-shutdown marker. */
+  clean: boolean
+  recoveryPoint: number
+}
+
+export class ReplicaManager {
+  private readonly shards: ShardPool
+  private readonly cache = new PartitionCache()
+
+  constructor(shards: ShardPool) {
+    this.shards = shards
+  }
+
+  private shardOf(topic: string, partition: number): number {
+    return this.shards.shardOf(topic, partition)
+  }
+
+  /** Opens (creating or recovering) one partition's log with the topic's config. */
+  async open(topic: TopicInfo, partition: number, options: OpenOptions): Promise<OpenResult> {
+    const { result } = await this.shards.submit(this.shardOf(topic.name, partition), {
+      op: 'open', topic: topic.name, partition, config: topic.logConfig, clean: options.clean, recoveryPoint: options.recoveryPoint,
+    })
+    if (result.ok) this.cache.update(topic.name, partition, result.logStartOffset, result.highWatermark)
+    return result
+  }
+
+  /** Sends a topic's changed config to the shards of its partitions. */
+  async configure(topic: TopicInfo): Promise<void> {
+    const pending = []
+    for (let p = 0; p < topic.partitions; p++) pending.push(this.shards.submit(this.shardOf(topic.name, p), { op: 'configure', topic: topic.name, partition: p, config: topic.logConfig }))
+    await Promise.all(pending)
+  }
+
+  /**
+   * Appends one producer's records (validated on the shard) and wakes the fetches waiting
+   * on the partition. `records` is copied at once: the caller's buffer may be reused.
+   */
+  async append(topic: string, partition: number, records: Buffer): Promise<AppendResult> {
+    const bytes = records.length
+    const { result } = await this.shards.submit(this.shardOf(topic, partition), { op: 'append', topic, partition, offset: 0, length: 0 }, records)
+    if (result.ok && !result.duplicate) this.cache.appended(topic, partition, result.logStartOffset, result.highWatermark, bytes)
+    return result
+  }
+
+  async read(topic: string, partition: number, fetchOffset: number, maxBytes: number): Promise<ReadOutcome> {
+    const { result, records } = await this.shards.submit(this.shardOf(topic, partition), { op: 'read', topic, partition, fetchOffset, maxBytes })
+    if (!result.ok) return result
+    this.cache.update(topic, partition, result.logStartOffset, result.highWatermark)
+    return { ok: true, logStartOffset: result.logStartOffset, highWatermark: result.highWatermark, records }
+  }
+
+  async listOffsets(topic: string, partition: number, timestamp: number): Promise<ListOffsetsResult> {
+    const { result } = await this.shards.submit(this.shardOf(topic, partition), { op: 'listOffsets', topic, partition, timestamp })
+    if (result.ok) this.cache.update(topic, partition, result.logStartOffset, result.highWatermark)
+    return result
+  }
+
+  async describeProducers(topic: string, partition: number): Promise<DescribeProducersResult> {
+    const { result } = await this.shards.submit(this.shardOf(topic, partition), { op: 'describeProducers', topic, partition })
+    return result
+  }
+
+  /** Deletes every partition of a deleted topic; fetches waiting on them answer at once. */
+  async deleteTopic(topic: string, partitions: number): Promise<Failed | null> {
+    this.cache.dropTopic(topic, partitions)
+    const pending = []
+    for (let p = 0; p < partitions; p++) pending.push(this.shards.submit(this.shardOf(topic, p), { op: 'delete', topic, partition: p }))
+    const outcomes = await Promise.all(pending)
+    for (const { result } of outcomes) if (!result.ok) return result
+    return null
+  }
+
+  /** The cached bounds of a partition (no shard round trip); undefined before it was opened. */
+  bounds(topic: string, partition: number): PartitionState | undefined {
+    return this.cache.get(topic, partition)
+  }
+
+  /** Calls `watcher` on every append to any of the partitions; returns the unsubscribe. */
+  watch(partitions: Array<{ topic: string; partition: number }>, watcher: AppendWatcher): () => void {
+    return this.cache.watch(partitions, watcher)
+  }
+
+  /** Deletes segments past retention (and below the log start) on every shard. */
+  async applyRetention(): Promise<RetentionResult[]> {
+    return (await this.shards.broadcast({ op: 'retention' })).map((o) => o.result)
+  }
+
+  /** Forgets producers idle longer than producer.id.expiration.ms on every shard. */
+  async expireProducers(): Promise<ExpireProducersResult[]> {
+    return (await this.shards.broadcast({ op: 'expireProducers' })).map((o) => o.result)
+  }
+
+  async flush(): Promise<FlushResult[]> {
+    return (await this.shards.broadcast({ op: 'flush' })).map((o) => o.result)
+  }
+
+  /** --fsync interval: what each shard wrote since the last round, for the background flusher. */
+  async handOffFlush(): Promise<HandOffFlushResult[]> {
+    return (await this.shards.broadcast({ op: 'handOffFlush' })).map((o) => o.result)
+  }
+
+  /** Flushes and closes every log; the shards stay up until `shutdown`. */
+  async closeLogs(): Promise<FlushResult[]> {
+    return (await this.shards.broadcast({ op: 'close' })).map((o) => o.result)
+  }
+
+  async shutdown(): Promise<void> {
+    await this.shards.close()
+  }
+
+  /** Tasks sent to each shard so far (stats, and tests of the batching rule). */
+  tasksSent(): number[] {
+    return this.shards.tasksSent()
+  }
+}

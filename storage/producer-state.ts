@@ -1,0 +1,276 @@
+// Producer state of one partition (Kafka's ProducerStateManager and ProducerAppendInfo):
+// for every producer id seen, its epoch and the sequence ranges and offsets of its last
+// five batches. It is what makes a retried idempotent batch land once: a batch whose
+// sequence range matches a retained one is a duplicate, answered with the offsets it got
+// the first time; a sequence gap is OUT_OF_ORDER_SEQUENCE_NUMBER; an older epoch is
+// INVALID_PRODUCER_EPOCH.
+//
+// Owns the producer snapshot file format (`<offset, 20 digits>.snapshot`, Kafka's layout:
+// int16 version 1, uint32 CRC-32C of everything after it, int32 count, then per producer
+// int64 id, int16 epoch, int32 last sequence, int64 last offset, int32 offset delta,
+// int64 timestamp, int32 coordinator epoch, int64 first offset of the open transaction).
+// A snapshot at offset N holds the state of the log prefix below N; the partition log
+// rebuilds the rest by replaying batch headers. Single writer (the shard thread).
+
+import { ErrorCode } from '../protocol/error-codes.ts'
+import {
+  BASE_SEQUENCE_OFFSET, PRODUCER_EPOCH_OFFSET, PRODUCER_ID_OFFSET, CONTROL_FLAG_MASK,
+  batchAttributes, batchBaseOffset, batchLastOffsetDelta, batchMaxTimestamp, readInt64, writeInt64,
+} from '../protocol/records/record-batch.ts'
+import { crc32c } from '../protocol/records/crc32c.ts'
+
+/** Kafka's ProducerStateEntry.NUM_BATCHES_TO_RETAIN: librdkafka and the Java client keep at most 5 requests in flight. */
+export const BATCHES_TO_RETAIN = 5
+export const NO_PRODUCER_EPOCH = -1
+export const NO_SEQUENCE = -1
+const INT32_MAX = 0x7fffffff
+
+export const SNAPSHOT_VERSION = 1
+const SNAPSHOT_HEADER = 2 + 4 + 4
+const SNAPSHOT_ENTRY = 8 + 2 + 4 + 8 + 4 + 8 + 4 + 8
+
+export interface BatchMetadata {
+  firstSeq: number
+  lastSeq: number
+  firstOffset: number
+  lastOffset: number
+  /** The batch's max timestamp (its append time under LogAppendTime). */
+  timestamp: number
+}
+
+interface ProducerEntry {
+  producerId: number
+  epoch: number
+  /** Oldest first, at most BATCHES_TO_RETAIN. */
+  batches: BatchMetadata[]
+  coordinatorEpoch: number
+  /** First offset of the producer's open transaction, −1 when none. */
+  currentTxnFirstOffset: number
+  lastTimestamp: number
+}
+
+/** What DescribeProducers reports for one producer. */
+export interface ProducerSummary {
+  producerId: number
+  producerEpoch: number
+  lastSequence: number
+  lastTimestamp: number
+  coordinatorEpoch: number
+  currentTxnStartOffset: number
+}
+
+/** The producer fields of one batch header. */
+export interface ProducerBatch {
+  producerId: number
+  epoch: number
+  firstSeq: number
+  lastSeq: number
+  isControl: boolean
+}
+
+export type ProducerCheck =
+  | { kind: 'append' }
+  | { kind: 'duplicate'; batch: BatchMetadata }
+  | { kind: 'error'; error: number; message: string }
+
+const APPEND: ProducerCheck = Object.freeze({ kind: 'append' })
+
+/** Kafka's DefaultRecordBatch.incrementSequence: sequences wrap from 2^31−1 to 0. */
+export function incrementSequence(sequence: number, increment: number): number {
+  return sequence > INT32_MAX - increment ? increment - (INT32_MAX - sequence) - 1 : sequence + increment
+}
+
+/** Kafka's DefaultRecordBatch.decrementSequence. */
+export function decrementSequence(sequence: number, decrement: number): number {
+  return sequence < decrement ? INT32_MAX - (decrement - sequence) + 1 : sequence - decrement
+}
+
+function inSequence(lastSeq: number, nextSeq: number): boolean {
+  return nextSeq === lastSeq + 1 || (nextSeq === 0 && lastSeq === INT32_MAX)
+}
+
+/** The producer fields of the batch at `pos`, or null for a batch without a producer id. */
+export function producerBatchAt(buf: Buffer, pos: number): ProducerBatch | null {
+  const producerId = readInt64(buf, pos + PRODUCER_ID_OFFSET)
+  if (producerId < 0) return null
+  const firstSeq = buf.readInt32BE(pos + BASE_SEQUENCE_OFFSET)
+  return {
+    producerId,
+    epoch: buf.readInt16BE(pos + PRODUCER_EPOCH_OFFSET),
+    firstSeq,
+    lastSeq: firstSeq < 0 ? NO_SEQUENCE : incrementSequence(firstSeq, batchLastOffsetDelta(buf, pos)),
+    isControl: (batchAttributes(buf, pos) & CONTROL_FLAG_MASK) !== 0,
+  }
+}
+
+export class ProducerStateManager {
+  private readonly producers = new Map<number, ProducerEntry>()
+  private readonly where: string
+
+  /** `where` names the partition in error messages. */
+  constructor(where: string) {
+    this.where = where
+  }
+
+  get size(): number {
+    return this.producers.size
+  }
+
+  /**
+   * Kafka's checks for a client's batch, in Kafka's order: a retained batch with the
+   * same epoch and sequence range is a duplicate; then the epoch may not go backwards;
+   * then, at the current epoch, the sequence must follow the last one. A new epoch must
+   * start at sequence 0, and a producer with no state here (new, expired, or its records
+   * deleted) may start at any sequence, as Kafka 4 accepts since KIP-360.
+   */
+  check(b: ProducerBatch, offsetHint: number): ProducerCheck {
+    const entry = this.producers.get(b.producerId)
+    if (entry === undefined) return APPEND
+    if (b.epoch === entry.epoch) {
+      for (const m of entry.batches) if (m.firstSeq === b.firstSeq && m.lastSeq === b.lastSeq) return { kind: 'duplicate', batch: m }
+    }
+    if (b.epoch < entry.epoch) {
+      return {
+        kind: 'error',
+        error: ErrorCode.INVALID_PRODUCER_EPOCH,
+        message: `Epoch of producer ${b.producerId} at offset ${offsetHint} in ${this.where} is ${b.epoch}, which is smaller than the last seen epoch ${entry.epoch}`,
+      }
+    }
+    if (b.epoch !== entry.epoch) {
+      if (b.firstSeq !== 0 && entry.epoch !== NO_PRODUCER_EPOCH) {
+        return {
+          kind: 'error',
+          error: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
+          message: `Invalid sequence number for new epoch of producer ${b.producerId} at offset ${offsetHint} in ${this.where}: ${b.epoch} (request epoch), ${b.firstSeq} (seq. number), ${entry.epoch} (current producer epoch)`,
+        }
+      }
+      return APPEND
+    }
+    const last = entry.batches.length === 0 ? NO_SEQUENCE : entry.batches[entry.batches.length - 1]!.lastSeq
+    // An entry with no retained batch (only markers so far) expects sequence 0, as in Kafka.
+    if (!inSequence(last, b.firstSeq)) {
+      return {
+        kind: 'error',
+        error: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
+        message: `Out of order sequence number for producer ${b.producerId} at offset ${offsetHint} in ${this.where}: ${b.firstSeq} (incoming seq. number), ${last} (current end sequence number)`,
+      }
+    }
+    return APPEND
+  }
+
+  /** Records an appended (or replayed) batch of a producer. */
+  update(b: ProducerBatch, firstOffset: number, lastOffset: number, timestamp: number): void {
+    let entry = this.producers.get(b.producerId)
+    if (entry === undefined) {
+      entry = { producerId: b.producerId, epoch: b.epoch, batches: [], coordinatorEpoch: -1, currentTxnFirstOffset: -1, lastTimestamp: timestamp }
+      this.producers.set(b.producerId, entry)
+    }
+    if (b.epoch !== entry.epoch) {
+      // A new epoch starts a new sequence space: older batches can no longer be retried.
+      entry.epoch = b.epoch
+      entry.batches = []
+    }
+    entry.lastTimestamp = timestamp
+    if (b.isControl || b.firstSeq < 0) return
+    entry.batches.push({ firstSeq: b.firstSeq, lastSeq: b.lastSeq, firstOffset, lastOffset, timestamp })
+    if (entry.batches.length > BATCHES_TO_RETAIN) entry.batches.shift()
+  }
+
+  /** Replays the header of a batch read back from the log (recovery): no checks, as Kafka replays with origin REPLICATION. */
+  replayHeader(buf: Buffer, pos: number): void {
+    const b = producerBatchAt(buf, pos)
+    if (b === null) return
+    const base = batchBaseOffset(buf, pos)
+    this.update(b, base, base + batchLastOffsetDelta(buf, pos), batchMaxTimestamp(buf, pos))
+  }
+
+  /** Forgets producers idle for `expirationMs` (Kafka: now − lastTimestamp ≥ producer.id.expiration.ms, none with an open transaction). */
+  expire(now: number, expirationMs: number): number {
+    let removed = 0
+    for (const [id, e] of this.producers) {
+      if (e.currentTxnFirstOffset < 0 && now - e.lastTimestamp >= expirationMs) {
+        this.producers.delete(id)
+        removed++
+      }
+    }
+    return removed
+  }
+
+  /** Drops producers whose last write is below the new log start (retention, DeleteRecords). */
+  truncateHead(logStartOffset: number): void {
+    for (const [id, e] of this.producers) {
+      const last = e.batches.length === 0 ? -1 : e.batches[e.batches.length - 1]!.lastOffset
+      if (last < logStartOffset && e.currentTxnFirstOffset < 0) this.producers.delete(id)
+    }
+  }
+
+  clear(): void {
+    this.producers.clear()
+  }
+
+  summaries(): ProducerSummary[] {
+    return [...this.producers.values()].map((e) => {
+      const last = e.batches[e.batches.length - 1]
+      return {
+        producerId: e.producerId,
+        producerEpoch: e.epoch,
+        lastSequence: last?.lastSeq ?? NO_SEQUENCE,
+        lastTimestamp: e.lastTimestamp,
+        coordinatorEpoch: e.coordinatorEpoch,
+        currentTxnStartOffset: e.currentTxnFirstOffset,
+      }
+    })
+  }
+
+  /** The snapshot file's bytes. As in Kafka, only each producer's last batch is kept. */
+  encodeSnapshot(): Buffer {
+    const buf = Buffer.alloc(SNAPSHOT_HEADER + SNAPSHOT_ENTRY * this.producers.size)
+    buf.writeInt16BE(SNAPSHOT_VERSION, 0)
+    buf.writeInt32BE(this.producers.size, 6)
+    let pos = SNAPSHOT_HEADER
+    for (const e of this.producers.values()) {
+      const last = e.batches[e.batches.length - 1]
+      writeInt64(buf, pos, e.producerId)
+      buf.writeInt16BE(e.epoch, pos + 8)
+      buf.writeInt32BE(last?.lastSeq ?? NO_SEQUENCE, pos + 10)
+      writeInt64(buf, pos + 14, last?.lastOffset ?? -1)
+      buf.writeInt32BE(last === undefined ? 0 : last.lastOffset - last.firstOffset, pos + 22)
+      writeInt64(buf, pos + 26, e.lastTimestamp)
+      buf.writeInt32BE(e.coordinatorEpoch, pos + 34)
+      writeInt64(buf, pos + 38, e.currentTxnFirstOffset)
+      pos += SNAPSHOT_ENTRY
+    }
+    buf.writeUInt32BE(crc32c(buf, 6), 2)
+    return buf
+  }
+
+  /** Replaces the state with a snapshot's; throws on a bad version, CRC or length. */
+  loadSnapshot(buf: Buffer, path: string): void {
+    if (buf.length < SNAPSHOT_HEADER) throw new Error(`producer snapshot ${path} is truncated`)
+    const version = buf.readInt16BE(0)
+    if (version !== SNAPSHOT_VERSION) throw new Error(`producer snapshot ${path} has unknown version ${version}`)
+    if (buf.readUInt32BE(2) !== crc32c(buf, 6)) throw new Error(`producer snapshot ${path} fails its CRC check`)
+    const count = buf.readInt32BE(6)
+    if (count < 0 || buf.length !== SNAPSHOT_HEADER + count * SNAPSHOT_ENTRY) throw new Error(`producer snapshot ${path} has a bad length for ${count} producers`)
+    this.producers.clear()
+    for (let i = 0, pos = SNAPSHOT_HEADER; i < count; i++, pos += SNAPSHOT_ENTRY) {
+      const producerId = readInt64(buf, pos)
+      const lastSeq = buf.readInt32BE(pos + 10)
+      const lastOffset = readInt64(buf, pos + 14)
+      const offsetDelta = buf.readInt32BE(pos + 22)
+      const timestamp = readInt64(buf, pos + 26)
+      const batches: BatchMetadata[] =
+        lastOffset < 0 || lastSeq < 0
+          ? []
+          : [{ firstSeq: decrementSequence(lastSeq, offsetDelta), lastSeq, firstOffset: lastOffset - offsetDelta, lastOffset, timestamp }]
+      this.producers.set(producerId, {
+        producerId,
+        epoch: buf.readInt16BE(pos + 8),
+        batches,
+        coordinatorEpoch: buf.readInt32BE(pos + 34),
+        currentTxnFirstOffset: readInt64(buf, pos + 38),
+        lastTimestamp: timestamp,
+      })
+    }
+  }
+}
