@@ -14,6 +14,8 @@ import { defaultFetchRequest, defaultFetchPartition, encodeFetchRequest } from '
 import { decodeFetchResponse, type FetchResponse } from '../../protocol/messages/fetch-response.ts'
 import { defaultCreateTopicsRequest, defaultCreatableTopic, encodeCreateTopicsRequest } from '../../protocol/messages/create-topics-request.ts'
 import { decodeCreateTopicsResponse } from '../../protocol/messages/create-topics-response.ts'
+import { encodeInitProducerIdRequest } from '../../protocol/messages/init-producer-id-request.ts'
+import { decodeInitProducerIdResponse } from '../../protocol/messages/init-producer-id-response.ts'
 import { BATCH_LENGTH_OFFSET, LOG_OVERHEAD, batchBaseOffset, batchLastOffsetDelta } from '../../protocol/records/record-batch.ts'
 
 export const PRODUCE_VERSION = 9
@@ -115,6 +117,17 @@ export async function createTopic(conn: KafkaConn, name: string, partitions: num
   const res = decodeCreateTopicsResponse(r, CREATE_TOPICS_VERSION)
   const code = res.topics[0]?.errorCode ?? -1
   if (code !== 0 && code !== 36 /* TOPIC_ALREADY_EXISTS */) throw new Error(`CreateTopics ${name}: error ${code} ${res.topics[0]?.errorMessage ?? ''}`)
+}
+
+/** A producer id for an idempotent producer (InitProducerId v4, no transactional id). */
+export async function initProducerId(conn: KafkaConn): Promise<number> {
+  const version = 4
+  const frame = await conn.request(frameOf(22, version, 1, (w) => encodeInitProducerIdRequest(w, version, { transactionalId: null, transactionTimeoutMs: -1, producerId: -1, producerEpoch: -1 })))
+  const r = new Reader(frame)
+  decodeResponseHeader(r, 22, version)
+  const res = decodeInitProducerIdResponse(r, version)
+  if (res.errorCode !== 0) throw new Error(`InitProducerId: error ${res.errorCode}`)
+  return res.producerId
 }
 
 /** A Produce frame carrying `batch` for each of `partitions` of `topic`. */

@@ -5,7 +5,8 @@
 // acks=0 has no responses: frames are written as fast as the socket drains.
 
 import { buildRecordBatch } from '../../protocol/records/record-batch-builder.ts'
-import { KafkaConn, produceFrame, readProduceResponse } from '../lib/wire.ts'
+import { BASE_SEQUENCE_OFFSET, updateBatchCrc } from '../../protocol/records/record-batch.ts'
+import { KafkaConn, initProducerId, produceFrame, readProduceResponse } from '../lib/wire.ts'
 
 export interface ProduceLoad {
   port: number
@@ -24,6 +25,12 @@ export interface ProduceLoad {
   durationMs: number
   /** Stop after this many requests in all (for tests); unlimited by default. */
   maxRequests?: number
+  /**
+   * Idempotent producer: each connection gets a producer id (InitProducerId) and numbers
+   * its batches per partition, so the broker runs its sequence checks on every batch.
+   * Frames are then patched (sequence, CRC) per send in a ring of copies per connection.
+   */
+  idempotent?: boolean
   onProgress?: (p: { bytes: number; records: number; elapsedMs: number }) => void
 }
 
@@ -59,27 +66,73 @@ export function recordValue(size: number, seed = 1): Buffer {
   return b
 }
 
-export function buildBatch(recordSize: number, recordsPerBatch: number, compression: number): Buffer {
+export function buildBatch(recordSize: number, recordsPerBatch: number, compression: number, producerId = -1): Buffer {
   const value = recordValue(recordSize)
   const now = Date.now()
   const records = []
   for (let i = 0; i < recordsPerBatch; i++) records.push({ key: null, value, timestamp: now })
-  return buildRecordBatch({ records, compression })
+  return producerId < 0 ? buildRecordBatch({ records, compression }) : buildRecordBatch({ records, compression, producerId, producerEpoch: 0, baseSequence: 0 })
+}
+
+/**
+ * One connection's idempotent frames: for each frame index a ring of copies, so a frame
+ * still queued in the socket is never patched, and where each partition's batch sits.
+ */
+class SequencedFrames {
+  private readonly rings: Buffer[][]
+  private readonly turn: number[]
+  private readonly batchAt: Array<Array<{ partition: number; pos: number }>>
+  private readonly next = new Map<number, number>()
+  private readonly recordsPerBatch: number
+
+  constructor(frames: Buffer[], batch: Buffer, partitions: number[][], copies: number, recordsPerBatch: number) {
+    this.recordsPerBatch = recordsPerBatch
+    this.rings = frames.map((f) => Array.from({ length: copies }, () => Buffer.from(f)))
+    this.turn = frames.map(() => 0)
+    // The batch bytes are unique in a frame (they hold the record values): find each copy.
+    this.batchAt = frames.map((f, i) => {
+      const at: Array<{ partition: number; pos: number }> = []
+      let from = 0
+      for (const partition of partitions[i]!) {
+        const pos = f.indexOf(batch, from)
+        if (pos < 0) throw new Error('batch not found in its produce frame')
+        at.push({ partition, pos })
+        from = pos + batch.length
+      }
+      return at
+    })
+  }
+
+  /** The frame to send next for index `i`, with the next sequence of each of its partitions. */
+  take(i: number): Buffer {
+    const ring = this.rings[i]!
+    const frame = ring[this.turn[i]!]!
+    this.turn[i] = (this.turn[i]! + 1) % ring.length
+    for (const { partition, pos } of this.batchAt[i]!) {
+      const seq = this.next.get(partition) ?? 0
+      frame.writeInt32BE(seq, pos + BASE_SEQUENCE_OFFSET)
+      updateBatchCrc(frame, pos)
+      this.next.set(partition, (seq + this.recordsPerBatch) % 0x80000000)
+    }
+    return frame
+  }
 }
 
 /** The Produce frames one full cycle over the partitions needs, plus the batch they carry. */
-export function produceFrames(load: Pick<ProduceLoad, 'topic' | 'partitions' | 'recordSize' | 'recordsPerBatch' | 'partitionsPerRequest' | 'acks' | 'compression'>): { frames: Buffer[]; partsPerFrame: number[]; batch: Buffer; perRequest: number } {
-  const batch = buildBatch(load.recordSize, load.recordsPerBatch, load.compression)
+export function produceFrames(load: Pick<ProduceLoad, 'topic' | 'partitions' | 'recordSize' | 'recordsPerBatch' | 'partitionsPerRequest' | 'acks' | 'compression'>, producerId = -1): { frames: Buffer[]; partsPerFrame: number[]; partitionsOf: number[][]; batch: Buffer; perRequest: number } {
+  const batch = buildBatch(load.recordSize, load.recordsPerBatch, load.compression, producerId)
   const perRequest = Math.max(1, Math.min(load.partitionsPerRequest ?? Math.min(load.partitions, 8), load.partitions))
   const frames: Buffer[] = []
   const partsPerFrame: number[] = []
+  const partitionsOf: number[][] = []
   for (let first = 0; first < load.partitions; first += perRequest) {
     const parts: number[] = []
     for (let i = first; i < first + perRequest && i < load.partitions; i++) parts.push(i)
     frames.push(produceFrame(load.topic, parts, batch, load.acks, frames.length + 1))
     partsPerFrame.push(parts.length)
+    partitionsOf.push(parts)
   }
-  return { frames, partsPerFrame, batch, perRequest }
+  return { frames, partsPerFrame, partitionsOf, batch, perRequest }
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -90,6 +143,13 @@ function percentile(sorted: number[], p: number): number {
 export async function runProduce(load: ProduceLoad): Promise<ProduceResult> {
   const { frames, partsPerFrame, batch } = produceFrames(load)
   const conns = await Promise.all(Array.from({ length: load.connections }, () => KafkaConn.open(load.port, load.host)))
+  // Idempotent: one producer id per connection (its requests stay in order on its socket).
+  const sequenced: Array<SequencedFrames | null> = await Promise.all(conns.map(async (conn) => {
+    if (load.idempotent !== true) return null
+    const producerId = await initProducerId(conn)
+    const mine = produceFrames(load, producerId)
+    return new SequencedFrames(mine.frames, mine.batch, mine.partitionsOf, load.inFlight + 2, load.recordsPerBatch)
+  }))
   let requests = 0
   let batches = 0
   let wireBytes = 0
@@ -111,7 +171,8 @@ export async function runProduce(load: ProduceLoad): Promise<ProduceResult> {
     }
   }
 
-  await Promise.all(conns.map((conn) => new Promise<void>((resolve, reject) => {
+  await Promise.all(conns.map((conn, c) => new Promise<void>((resolve, reject) => {
+    const seq = sequenced[c]!
     let outstanding = 0
     let finished = false
     const done = (): void => {
@@ -163,7 +224,7 @@ export async function runProduce(load: ProduceLoad): Promise<ProduceResult> {
       sent++
       outstanding++
       const t0 = performance.now()
-      conn.send(frames[i]!, (frame) => {
+      conn.send(seq === null ? frames[i]! : seq.take(i), (frame) => {
         outstanding--
         const o = readProduceResponse(frame)
         if (o.errors > 0) {

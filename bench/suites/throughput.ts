@@ -23,6 +23,7 @@ export interface ProduceCase {
   shards?: number
   fsync?: 'always' | 'interval' | 'never'
   partitionsPerRequest?: number
+  idempotent?: boolean
 }
 
 const CODECS: Record<number, string> = { 0: 'none', 1: 'gzip', 4: 'zstd' }
@@ -36,15 +37,15 @@ function secs(ctx: SuiteContext, quick: number, full: number): number {
 function caseName(c: ProduceCase): string {
   const size = c.recordSize >= 1024 ? `${c.recordSize / 1024} KiB` : `${c.recordSize} B`
   const acks = c.acks === -1 ? 'all' : String(c.acks)
-  return `${size} × ${c.recordsPerBatch}, ${c.partitions} part., acks=${acks}${c.compression !== 0 ? `, ${CODECS[c.compression]}` : ''}${c.shards !== undefined ? `, ${c.shards} shard${c.shards > 1 ? 's' : ''}` : ''}`
+  return `${size} × ${c.recordsPerBatch}, ${c.partitions} part., acks=${acks}${c.idempotent === true ? ', idempotent' : ''}${c.compression !== 0 ? `, ${CODECS[c.compression]}` : ''}${c.shards !== undefined ? `, ${c.shards} shard${c.shards > 1 ? 's' : ''}` : ''}`
 }
 
 function settingsOf(c: ProduceCase, batchSize: number, perRequest: number): Record<string, number | string> {
-  return { recordSize: c.recordSize, recordsPerBatch: c.recordsPerBatch, batchBytes: batchSize, partitions: c.partitions, partitionsPerRequest: perRequest, connections: c.connections, inFlight: c.inFlight, compression: CODECS[c.compression] ?? String(c.compression), shards: c.shards ?? 'default' }
+  return { recordSize: c.recordSize, recordsPerBatch: c.recordsPerBatch, batchBytes: batchSize, partitions: c.partitions, partitionsPerRequest: perRequest, connections: c.connections, inFlight: c.inFlight, compression: CODECS[c.compression] ?? String(c.compression), shards: c.shards ?? 'default', idempotent: c.idempotent === true ? 'yes' : 'no' }
 }
 
 function loadOf(c: ProduceCase, topic: string, durationMs: number): Omit<ProduceLoad, 'port'> {
-  return { topic, partitions: c.partitions, recordSize: c.recordSize, recordsPerBatch: c.recordsPerBatch, partitionsPerRequest: c.partitionsPerRequest, connections: c.connections, inFlight: c.inFlight, acks: c.acks, compression: c.compression, durationMs }
+  return { topic, partitions: c.partitions, recordSize: c.recordSize, recordsPerBatch: c.recordsPerBatch, partitionsPerRequest: c.partitionsPerRequest, connections: c.connections, inFlight: c.inFlight, acks: c.acks, compression: c.compression, durationMs, idempotent: c.idempotent }
 }
 
 /** The raw TCP sink fed the same Produce frames: what loopback allows for this load. */
@@ -114,7 +115,7 @@ export async function measureProduce(ctx: SuiteContext, b: BrokerProcess, c: Pro
   return { result, brokerCores, clientCores, backgroundCores: Math.max(0, sys.stop() - brokerCores - clientCores), maxRssBytes: rss.stop() }
 }
 
-export async function produceCase(ctx: SuiteContext, c: ProduceCase, opts: { id?: string; memory?: boolean } = {}): Promise<{ mbPerSec: number; recordsPerSec: number; ratio: number | null }> {
+export async function produceCase(ctx: SuiteContext, c: ProduceCase, opts: { id?: string; memory?: boolean } = {}): Promise<{ mbPerSec: number; recordsPerSec: number; ratio: number | null; brokerCoresPerMb: number }> {
   const sink = await sinkBaseline(ctx, c)
   const batch = buildBatch(c.recordSize, c.recordsPerBatch, c.compression)
   const disk = opts.memory === true ? null : pageCacheBaseline(ctx, batch.length, c.partitions)
@@ -136,7 +137,7 @@ export async function produceCase(ctx: SuiteContext, c: ProduceCase, opts: { id?
   })
   // Memory storage keeps every byte in RAM: its RSS says nothing about the broker's own footprint.
   if (opts.memory !== true) ctx.shared.set('rss.underLoad', Math.max(ctx.shared.get('rss.underLoad') ?? 0, m.maxRssBytes))
-  return { mbPerSec: r.wireMbPerSec, recordsPerSec: r.recordsPerSec, ratio: row.ratio }
+  return { mbPerSec: r.wireMbPerSec, recordsPerSec: r.recordsPerSec, ratio: row.ratio, brokerCoresPerMb: m.brokerCores / Math.max(r.mbPerSec, 1e-9) }
 }
 
 export async function produceSuite(ctx: SuiteContext): Promise<void> {
@@ -146,6 +147,15 @@ export async function produceSuite(ctx: SuiteContext): Promise<void> {
     id: 'produce-vs-tcp', target: '≥ 40 % of raw TCP sink (1 KiB records, ≥16 KiB batches, acks=1, 8 partitions)',
     measured: `${fmt(main.mbPerSec)} MB/s = ${fmt((main.ratio ?? 0) * 100)} % of sink`, met: main.ratio === null ? null : main.ratio >= 0.4,
     note: 'disk storage, --fsync interval (default); see docs/performance.md for what bounds it',
+  })
+  // The idempotent producer's sequence checks run on every batch: same load, numbered batches.
+  const idem = await produceCase(ctx, { ...DEFAULT_CASE, idempotent: true }, { id: 'produce/idempotent' })
+  const kept = idem.mbPerSec / main.mbPerSec
+  const cpu = idem.brokerCoresPerMb / main.brokerCoresPerMb
+  addTarget(ctx, {
+    id: 'idempotent-vs-plain', target: 'idempotent produce ≥ 90 % of plain produce (same load, same run)',
+    measured: `${fmt(idem.mbPerSec)} vs ${fmt(main.mbPerSec)} MB/s = ${fmt(kept * 100)} %; broker CPU per MB ${fmt(cpu * 100)} % of plain`, met: kept >= 0.9,
+    note: 'the client patches sequence and CRC per send (a ring of frame copies); the broker checks sequences and keeps the last 5 batches per producer',
   })
   if (ctx.mode !== 'full') return
   await produceCase(ctx, DEFAULT_CASE, { memory: true })

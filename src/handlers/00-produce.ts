@@ -8,12 +8,23 @@
 // - acks=0 gets no response, and a failure closes the connection (as in Kafka); acks
 //   must be -1, 0 or 1 (else INVALID_REQUIRED_ACKS).
 // - Topics are not auto-created by Produce (as in Kafka: Metadata does that).
-// Not supported yet: idempotent/transactional producer state (sequence checks).
+// - Idempotent batches (producer id ≥ 0) are checked against the partition's producer
+//   state on its shard: a retry already stored answers its first offsets, a sequence
+//   gap OUT_OF_ORDER_SEQUENCE_NUMBER, an older epoch INVALID_PRODUCER_EPOCH.
+// - Transactional batches without a transactional id fail the whole request with
+//   TRANSACTIONAL_ID_AUTHORIZATION_FAILED, as Kafka's authorisation check answers them.
+// Not supported yet: transactions. A transactional batch is not part of any ongoing
+// transaction here, so its partition answers INVALID_TXN_STATE (KIP-890 verification).
 
 import { decodeProduceRequest, type ProduceRequest } from '../../protocol/messages/produce-request.ts'
 import { encodeProduceResponse, type ProduceResponse, type PartitionProduceResponse } from '../../protocol/messages/produce-response.ts'
 import { ErrorCode } from '../../protocol/error-codes.ts'
+import { ATTRIBUTES_OFFSET, TRANSACTIONAL_FLAG_MASK } from '../../protocol/records/record-batch.ts'
 import { defineHandler } from './api-handler.ts'
+
+function isTransactional(records: Buffer | null): boolean {
+  return records !== null && records.length > ATTRIBUTES_OFFSET + 1 && (records.readInt16BE(ATTRIBUTES_OFFSET) & TRANSACTIONAL_FLAG_MASK) !== 0
+}
 
 function partitionResult(index: number, errorCode: number, errorMessage: string | null = null): PartitionProduceResponse {
   return { index, errorCode, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, recordErrors: [], errorMessage, currentLeader: { leaderId: -1, leaderEpoch: -1 } }
@@ -38,6 +49,9 @@ export default defineHandler<ProduceRequest, ProduceResponse>({
     const broker = ctx.broker
     if (ctx.header.apiVersion < 3) return allFailed(req, ErrorCode.UNSUPPORTED_VERSION)
     if (req.acks !== -1 && req.acks !== 0 && req.acks !== 1) return allFailed(req, ErrorCode.INVALID_REQUIRED_ACKS)
+    if (req.transactionalId === null && req.topicData.some((t) => t.partitionData.some((p) => isTransactional(p.records)))) {
+      return allFailed(req, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
+    }
 
     const pending: Promise<void>[] = []
     const responses = req.topicData.map((t) => {
@@ -51,6 +65,11 @@ export default defineHandler<ProduceRequest, ProduceResponse>({
         if (p.records === null || p.records.length === 0) {
           out.errorCode = ErrorCode.INVALID_RECORD
           out.errorMessage = 'Produce requests with version 3+ must have exactly one record batch per partition'
+          return out
+        }
+        if (isTransactional(p.records)) {
+          out.errorCode = ErrorCode.INVALID_TXN_STATE
+          out.errorMessage = 'The partition is not part of an ongoing transaction: this broker does not support transactions yet'
           return out
         }
         pending.push(

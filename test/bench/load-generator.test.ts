@@ -14,6 +14,19 @@ import { runFetch } from '../../bench/load/fetch.ts'
 import { runBench } from '../../bench/main.ts'
 import type { RunResults } from '../../bench/lib/result.ts'
 
+t.test('idempotent load: numbered batches from two connections are all accepted and stored once', async (t) => {
+  const broker = await startBroker({ host: '127.0.0.1', port: 0, memory: true, shards: 2, logLevel: 'silent' })
+  t.teardown(() => broker.close())
+  const conn = await KafkaConn.open(broker.port)
+  await createTopic(conn, 'kit-idem', 4)
+  conn.close()
+  const produced = await runProduce({ port: broker.port, topic: 'kit-idem', partitions: 4, recordSize: 100, recordsPerBatch: 8, partitionsPerRequest: 4, connections: 2, inFlight: 4, acks: 1, compression: 0, durationMs: 60_000, maxRequests: 400, idempotent: true })
+  t.equal(produced.errors, 0, 'no sequence errors: every frame carried the next sequence of its producer')
+  t.equal(produced.requests, 400)
+  const fetched = await runFetch({ port: broker.port, topic: 'kit-idem', partitions: 4, connections: 1, durationMs: 30_000 })
+  t.equal(fetched.records, produced.records, 'each acknowledged batch stored once')
+})
+
 t.test('produce then fetch: byte counts add up', async (t) => {
   const broker = await startBroker({ host: '127.0.0.1', port: 0, memory: true, shards: 2, logLevel: 'silent' })
   t.teardown(() => broker.close())

@@ -6,7 +6,7 @@
 import t from 'tap'
 import { memoryBroker, spawnBroker, tempDir } from '../helpers/broker.ts'
 import { RawClient } from '../helpers/raw-client.ts'
-import { batchOf, createTopic, fetchOne, patientRequest, produce, splitBatches } from '../helpers/wire-requests.ts'
+import { batchOf, createTopic, fetchOne, patientRequest, produce, produceRequest, splitBatches } from '../helpers/wire-requests.ts'
 import { decodeAllRecords } from '../../protocol/records/record-batch-builder.ts'
 import { batchBaseOffset } from '../../protocol/records/record-batch.ts'
 import { ErrorCode } from '../../protocol/error-codes.ts'
@@ -227,4 +227,25 @@ t.test('after kill -9, producer state is rebuilt from the log and ids are never 
   t.same(await storedValues(c, 'crashed'), ['k0', 'k0b', 'k1', 'k1b', 'k2', 'k2b', 'k3', 'k3b', 'k4', 'k4b'])
   const next = await initProducerId(c)
   t.ok(ids.every((id) => next.producerId > id), `no id handed out again after the crash (${ids} then ${next.producerId})`)
+})
+
+t.test('transactional input without transactions: Kafka\'s errors, nothing appended, others unaffected', async (t) => {
+  const broker = await memoryBroker(t)
+  const c = await RawClient.connect(broker.port)
+  t.teardown(() => c.close())
+  await createTopic(c, 'txn-less', 2)
+  const txnInit = await patientRequest<InitProducerIdResponse>(c, 22, 4, { transactionalId: 'tx-1', transactionTimeoutMs: 60_000, producerId: -1, producerEpoch: -1 })
+  t.equal(txnInit.errorCode, ErrorCode.INVALID_REQUEST, 'a transactional id is refused until transactions exist')
+  const { producerId } = await initProducerId(c)
+  const txnBatch = (v: string): Buffer => batchOf([v], { producerId, producerEpoch: 0, baseSequence: 0, isTransactional: true })
+
+  const anonymous = await c.request(0, 9, produceRequest([{ topic: 'txn-less', partition: 0, records: txnBatch('a') }, { topic: 'txn-less', partition: 1, records: batchOf(['plain']) }]))
+  t.same(anonymous.responses[0].partitionResponses.map((p: { errorCode: number }) => p.errorCode), [ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED], 'a transactional batch without a transactional id fails the whole request')
+  const named = produceRequest([{ topic: 'txn-less', partition: 0, records: txnBatch('b') }])
+  named.transactionalId = 'tx-1'
+  const res = await c.request(0, 9, named)
+  t.equal(res.responses[0].partitionResponses[0].errorCode, ErrorCode.INVALID_TXN_STATE, 'with a transactional id: not part of an ongoing transaction')
+  t.same(await storedValues(c, 'txn-less', 0), [], 'nothing appended')
+  t.same(await storedValues(c, 'txn-less', 1), [], 'not even the plain batch of the refused request')
+  t.equal((await produce(c, 'txn-less', 0, idem(['ok'], producerId, 0))).errorCode, 0, 'the connection keeps working')
 })
