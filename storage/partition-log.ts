@@ -106,6 +106,8 @@ export class PartitionLog {
   readonly producers: ProducerStateManager
   /** Offset of the newest producer snapshot on disk, −1 when none. */
   private snapshotOffset = -1
+  /** A snapshot written at a roll and not yet fsynced: the next flush syncs it with the segments. */
+  private unsyncedSnapshot: string | null = null
 
   private constructor(io: FileIO, dir: string, config: LogConfig, segments: LogSegment[], logStartOffset: number, report: RecoveryReport) {
     this.io = io
@@ -242,13 +244,48 @@ export class PartitionLog {
     }
   }
 
-  /** Writes `<logEnd>.snapshot` (temp, fsync, rename) and prunes old snapshots. */
+  /**
+   * Writes `<logEnd>.snapshot` (fresh temp file, rename) and prunes old snapshots. It is
+   * not fsynced here: a roll's snapshot is synced by the next flush with the segments,
+   * and the clean-close one not at all. A snapshot is a cache of what the log holds; one
+   * torn or emptied by a crash fails its length or CRC check and a replay of the log
+   * replaces it. That keeps a shutdown with thousands of partitions from paying two
+   * fsyncs each.
+   */
   private takeProducerSnapshot(): void {
     const offset = this.logEndOffset
     if (offset === this.snapshotOffset) return
-    this.io.writeFileAtomic(`${this.dir}/${segmentFileName(offset, SNAPSHOT_SUFFIX)}`, this.producers.encodeSnapshot())
+    const path = `${this.dir}/${segmentFileName(offset, SNAPSHOT_SUFFIX)}`
+    const tmp = `${path}.tmp`
+    unlinkQuietly(this.io, tmp)
+    const handle = this.io.open(tmp, 'rw')
+    try {
+      this.io.write(handle, this.producers.encodeSnapshot(), 0)
+    } finally {
+      this.io.close(handle)
+    }
+    this.io.rename(tmp, path)
     this.snapshotOffset = offset
+    this.unsyncedSnapshot = path
     this.pruneSnapshots()
+  }
+
+  private syncSnapshot(): void {
+    const path = this.unsyncedSnapshot
+    if (path === null) return
+    this.unsyncedSnapshot = null
+    let handle
+    try {
+      handle = this.io.open(path, 'r')
+    } catch (err) {
+      if (isNotFound(err)) return // pruned since
+      throw err
+    }
+    try {
+      this.io.fsync(handle)
+    } finally {
+      this.io.close(handle)
+    }
   }
 
   /** Deletes snapshots below the first segment, and all but the newest few of the rest that sit at no segment base. */
@@ -504,6 +541,7 @@ export class PartitionLog {
     const logEnd = this.logEndOffset
     try {
       for (const s of this.segments) if (s.isDirty || !s.isActive) s.flush()
+      this.syncSnapshot()
       if (this.dirNeedsSync) {
         this.io.fsyncDir(this.dir)
         this.dirNeedsSync = false
@@ -527,6 +565,10 @@ export class PartitionLog {
     const recoveryPoint = this.logEndOffset
     if (this.closed) return { files, dir: null, recoveryPoint }
     for (const s of this.segments) if (s.isDirty || !s.isActive) s.handOffDirty(files)
+    if (this.unsyncedSnapshot !== null) {
+      files.push(this.unsyncedSnapshot)
+      this.unsyncedSnapshot = null
+    }
     const dir = this.dirNeedsSync ? this.dir : null
     this.dirNeedsSync = false
     return { files, dir, recoveryPoint }

@@ -94,34 +94,48 @@ t.test('after a crash the state is rebuilt from the log: every retained batch is
   t.equal(again.logEndOffset, 6)
 })
 
-t.test('snapshots at rolls bound the replay; one describing lost data is deleted; a corrupt one falls back', async (t) => {
+t.test('snapshots at rolls bound the replay once flushed; unsynced ones lost to a power cut cost a full replay', async (t) => {
+  const one = idem(1, 3, 0).length
+  const fill = (io: MemoryFileIO): PartitionLog => {
+    const log = open(io, true, one * 2)
+    for (let i = 0; i < 7; i++) log.append(idem(1, 3, i), 0)
+    return log
+  }
+  const flushed = new MemoryFileIO()
+  fill(flushed).flush()
+  t.same(snapshots(flushed), ['00000000000000000002.snapshot', '00000000000000000004.snapshot', '00000000000000000006.snapshot'], 'one per roll')
+  flushed.crash()
+  const a = open(flushed, false, one * 2)
+  t.equal(a.recoveryReport.replayedBatches, 1, 'flushed: only the batch after the newest snapshot is replayed')
+  t.same(a.append(idem(1, 3, 6), 0).baseOffset, 6, 'the last batch is a duplicate')
+
+  const synced = new MemoryFileIO()
+  fill(synced).syncData()
+  synced.crash()
+  const b = open(synced, false, one * 2)
+  t.equal(b.recoveryReport.replayedBatches, 7, 'data synced but snapshots not: the whole log is replayed')
+  t.same(b.append(idem(1, 3, 6), 0).baseOffset, 6, 'with the same state')
+})
+
+t.test('a corrupt snapshot falls back to an older one; one above the log end is deleted', async (t) => {
   const io = new MemoryFileIO()
   const one = idem(1, 3, 0).length
   const log = open(io, true, one * 2)
   for (let i = 0; i < 7; i++) log.append(idem(1, 3, i), 0)
-  t.same(snapshots(io), ['00000000000000000002.snapshot', '00000000000000000004.snapshot', '00000000000000000006.snapshot'], 'one per roll')
-  log.syncData()
-  io.crash()
-  let again = open(io, false, one * 2)
-  t.equal(again.recoveryReport.replayedBatches, 1, 'only the batch after the newest snapshot is replayed')
-  t.same(again.append(idem(1, 3, 6), 0).baseOffset, 6)
-  again.close()
-
-  // The newest snapshot damaged: the one before it is used and the rest replayed.
+  log.close()
   const newest = snapshots(io).at(-1)!
   const file = io.readFile(`${DIR}/${newest}`)
   file[file.length - 1]! ^= 0xff
   io.writeFileAtomic(`${DIR}/${newest}`, file)
-  again = open(io, true, one * 2)
+  let again = open(io, true, one * 2)
   t.notOk(snapshots(io).includes(newest), 'the corrupt snapshot is deleted')
   t.ok(again.recoveryReport.replayedBatches > 0, 'and the log after an older one replayed')
   t.same(again.append(idem(1, 3, 6), 0).baseOffset, 6, 'the state is the same')
   again.close()
 
-  // A snapshot beyond the log end (it describes data a crash took) is ignored and removed.
   io.writeFileAtomic(`${DIR}/00000000000000000099.snapshot`, io.readFile(`${DIR}/${snapshots(io).at(-1)!}`))
   again = open(io, true, one * 2)
-  t.notOk(snapshots(io).includes('00000000000000000099.snapshot'))
+  t.notOk(snapshots(io).includes('00000000000000000099.snapshot'), 'a snapshot beyond the log end describes lost data and goes')
   t.equal(codeOf(() => again.append(idem(1, 3, 7), 0)), 0)
 })
 
