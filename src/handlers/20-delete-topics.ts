@@ -1,5 +1,6 @@
 // DeleteTopics (key 20), versions 1-6.
-// - v1-5 name topics in topic_names; v6 in topics[] by name or by id.
+// - v1-5 name topics in topic_names (an empty name is just an unknown name); v6 in
+//   topics[] by name or by id.
 // - Unknown names get UNKNOWN_TOPIC_OR_PARTITION, unknown ids UNKNOWN_TOPIC_ID;
 //   delete.topic.enable=false gives TOPIC_DELETION_DISABLED.
 // - A v6 entry naming both a name and an id, or a topic named twice, is INVALID_REQUEST
@@ -13,9 +14,9 @@ import { ZERO_UUID } from '../../protocol/wire/constants.ts'
 import { defineHandler } from './api-handler.ts'
 
 
-function requested(req: DeleteTopicsRequest, version: number): Array<{ name: string | null; topicId: string }> {
-  if (version >= 6) return req.topics.map((t) => ({ name: t.name, topicId: t.topicId }))
-  return req.topicNames.map((name) => ({ name, topicId: ZERO_UUID }))
+function requested(req: DeleteTopicsRequest, version: number): Array<{ name: string | null; topicId: string; byName: boolean }> {
+  if (version >= 6) return req.topics.map((t) => ({ name: t.name, topicId: t.topicId, byName: t.name !== null && t.name !== '' }))
+  return req.topicNames.map((name) => ({ name, topicId: ZERO_UUID, byName: true }))
 }
 
 export default defineHandler<DeleteTopicsRequest, DeleteTopicsResponse>({
@@ -31,11 +32,11 @@ export default defineHandler<DeleteTopicsRequest, DeleteTopicsResponse>({
     const wanted = requested(req, ctx.header.apiVersion)
     const count = new Map<string, number>()
     for (const t of wanted) {
-      const key = t.name !== null && t.name !== '' ? `n:${t.name}` : `i:${t.topicId}`
+      const key = t.byName ? `n:${t.name}` : `i:${t.topicId}`
       count.set(key, (count.get(key) ?? 0) + 1)
     }
     for (const t of wanted) {
-      const named = t.name !== null && t.name !== ''
+      const named = t.byName
       if (named && t.topicId !== ZERO_UUID) {
         responses.push({ name: t.name, topicId: t.topicId, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'You may not specify both topic name and topic id.' })
         continue
@@ -45,7 +46,7 @@ export default defineHandler<DeleteTopicsRequest, DeleteTopicsResponse>({
         continue
       }
       let name = t.name
-      if (name === null || name === '') {
+      if (!named || name === null) {
         const byId = broker.topics.byId.get(t.topicId)
         if (byId === undefined) {
           responses.push({ name: null, topicId: t.topicId, errorCode: ErrorCode.UNKNOWN_TOPIC_ID, errorMessage: 'This server does not host this topic ID.' })

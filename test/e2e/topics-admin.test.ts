@@ -211,6 +211,12 @@ t.test('DeleteTopics', async (t) => {
 
       const [unknown] = await deleteByName(c, v, ['never-existed'])
       t.equal(unknown!.errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'an unknown topic: UNKNOWN_TOPIC_OR_PARTITION')
+      if (v < 6) {
+        // v1-5 only name topics: an empty name is a name no topic has, not a lookup by id.
+        const [empty] = await deleteByName(c, v, [''])
+        t.equal(empty!.errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'an empty name: UNKNOWN_TOPIC_OR_PARTITION')
+        t.equal(empty!.name, '', 'answered under the name asked for')
+      }
     })
   }
 
