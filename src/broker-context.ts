@@ -7,6 +7,7 @@ import type { BrokerOptions } from './config/broker-options.ts'
 import type { TopicRegistry, TopicInfo } from './topics/topic-registry.ts'
 import type { ReplicaManager } from './partitions/replica-manager.ts'
 import type { ProducerIdManager } from './producers/producer-id-manager.ts'
+import type { RequestMemoryPool } from './server/request-memory.ts'
 import type { ApiHandler } from './handlers/api-handler.ts'
 import { GroupCoordinator } from './groups/group-coordinator.ts'
 import type { Clock } from './groups/clock.ts'
@@ -31,18 +32,21 @@ export class BrokerContext {
   readonly topics: TopicRegistry
   readonly replicas: ReplicaManager
   readonly producerIds: ProducerIdManager
+  /** queued.max.request.bytes: request bytes read or promised and not handled yet, across connections. */
+  readonly requestMemory: RequestMemoryPool
   readonly handlers = new Map<number, ApiHandler>()
   readonly groups: GroupCoordinator
   advertisedHost: string
   advertisedPort: number
 
-  constructor(args: { options: BrokerOptions; logger: Logger; clusterId: string; topics: TopicRegistry; replicas: ReplicaManager; producerIds: ProducerIdManager; clock: Clock }) {
+  constructor(args: { options: BrokerOptions; logger: Logger; clusterId: string; topics: TopicRegistry; replicas: ReplicaManager; producerIds: ProducerIdManager; requestMemory: RequestMemoryPool; clock: Clock }) {
     this.options = args.options
     this.logger = args.logger
     this.clusterId = args.clusterId
     this.topics = args.topics
     this.replicas = args.replicas
     this.producerIds = args.producerIds
+    this.requestMemory = args.requestMemory
     this.advertisedHost = args.options.advertisedHost
     this.advertisedPort = args.options.advertisedPort
     this.groups = new GroupCoordinator(this, args.clock)

@@ -17,6 +17,7 @@ import { partitionKey } from './topics/partition-key.ts'
 import { ShardPool } from './workers/shard-pool.ts'
 import { ReplicaManager } from './partitions/replica-manager.ts'
 import { ProducerIdManager } from './producers/producer-id-manager.ts'
+import { RequestMemoryPool } from './server/request-memory.ts'
 import { fsyncPaths, writeFileDurably } from './workers/background-flush.ts'
 import { KafkaServer } from './server/kafka-server.ts'
 import { handlers } from './handlers/registry.ts'
@@ -46,6 +47,10 @@ export interface BrokerStats {
   topics: number
   /** Tasks sent to each shard since start: one per shard per event-loop turn with work. */
   shardTasks: number[]
+  /** Request bytes read or admitted and not handled yet (queued.max.request.bytes accounting). */
+  queuedRequestBytes: number
+  /** Connections that stopped reading until request memory frees up. */
+  connectionsWaitingForMemory: number
 }
 
 export interface StartExtras {
@@ -81,8 +86,9 @@ export async function startBroker(partial: Partial<BrokerOptions> = {}, extras: 
   const topics = new TopicRegistry(io, dataDir, options.topicDefaults)
   topics.load()
   const producerIds = new ProducerIdManager(io, dataDir)
-  const replicas = new ReplicaManager(new ShardPool(options.shards, { dataDir, fsync: options.fsync, producerIdExpirationMs: options.producerIdExpirationMs }))
-  const broker = new BrokerContext({ options, logger, clusterId, topics, replicas, producerIds, clock: extras.clock ?? systemClock })
+  const requestMemory = new RequestMemoryPool(options.queuedMaxRequestBytes)
+  const replicas = new ReplicaManager(new ShardPool(options.shards, { dataDir, fsync: options.fsync, producerIdExpirationMs: options.producerIdExpirationMs }, requestMemory))
+  const broker = new BrokerContext({ options, logger, clusterId, topics, replicas, producerIds, requestMemory, clock: extras.clock ?? systemClock })
   for (const h of handlers) broker.handlers.set(h.apiKey, h)
 
   const started = Date.now()
@@ -211,7 +217,7 @@ export async function startBroker(partial: Partial<BrokerOptions> = {}, extras: 
     options,
     logger,
     groupLag: (groupId) => broker.groups.lag(groupId),
-    stats: () => ({ connections: server.connectionCount, topics: topics.byName.size, shardTasks: replicas.tasksSent() }),
+    stats: () => ({ connections: server.connectionCount, topics: topics.byName.size, shardTasks: replicas.tasksSent(), queuedRequestBytes: requestMemory.usedBytes, connectionsWaitingForMemory: requestMemory.blockedCount }),
     close,
   }
 }

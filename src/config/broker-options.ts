@@ -30,6 +30,8 @@ export interface BrokerOptions {
   fsyncIntervalMs: number
   /** socket.request.max.bytes */
   maxRequestBytes: number
+  /** queued.max.request.bytes (≤ 0: unbounded, as Kafka's −1) */
+  queuedMaxRequestBytes: number
   /** auto.create.topics.enable */
   autoCreateTopics: boolean
   /** num.partitions */
@@ -82,6 +84,7 @@ function baseDefaults (embedded: boolean): Omit<BrokerOptions, 'advertisedHost' 
     fsync: 'interval',
     fsyncIntervalMs: 1000,
     maxRequestBytes: 104857600,
+    queuedMaxRequestBytes: 268435456,
     autoCreateTopics: true,
     numPartitions: 1,
     clampReplicationFactor: false,
@@ -130,6 +133,15 @@ export function resolveBrokerOptions (partial: Partial<BrokerOptions>, opts: Res
       if (err instanceof InvalidValue) throw invalidValueError(spec.name, sourceOf(spec.name), value, err.expected)
       throw err
     }
+  }
+
+  const queued = out.queuedMaxRequestBytes as number
+  if (queued > 0 && queued < (out.maxRequestBytes as number)) {
+    const source = raw.queuedMaxRequestBytes !== undefined ? sourceOf('queuedMaxRequestBytes') : sourceOf('maxRequestBytes')
+    throw new ConfigError(
+      `queuedMaxRequestBytes (queued.max.request.bytes, ${queued}) must be at least maxRequestBytes (socket.request.max.bytes, ${out.maxRequestBytes as number}), or -1 for no limit (${source})`,
+      raw.queuedMaxRequestBytes !== undefined ? 'queuedMaxRequestBytes' : 'maxRequestBytes', source,
+    )
   }
 
   if (out.advertisedHost === undefined) {

@@ -76,6 +76,10 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     valueHint: '<bytes>', defaultText: '104857600', help: 'largest request frame accepted'
   },
   {
+    name: 'queuedMaxRequestBytes', parse: integer(-1, INT32_MAX), env: 'SAMSA_QUEUED_MAX_REQUEST_BYTES', kafkaKeys: ['queued.max.request.bytes'],
+    valueHint: '<bytes>', defaultText: '268435456 (256 MiB)', help: 'request bytes read but not yet handled, across all connections, before reading pauses (-1: no limit)'
+  },
+  {
     name: 'autoCreateTopics', parse: boolean, flag: 'auto-create-topics', flagType: 'string', env: 'SAMSA_AUTO_CREATE_TOPICS', kafkaKeys: ['auto.create.topics.enable'],
     valueHint: '<true|false>', defaultText: 'true', help: 'create topics on first metadata/produce request'
   },

@@ -2,7 +2,9 @@
 // request order (clients match responses by position as much as by correlation id).
 // Owns the rules for bad input: a frame above the maximum size, an unparsable header
 // or body, an unknown API key or a version we do not serve closes this connection with
-// a log line; nothing here can disturb other connections.
+// a log line; nothing here can disturb other connections. Reading stops while too many
+// requests are outstanding, while the client does not read its responses, and while the
+// broker's request memory (queued.max.request.bytes) has no room for its next frame.
 
 import type { Socket } from 'node:net'
 import { Reader } from '../../protocol/wire/reader.ts'
@@ -37,6 +39,9 @@ export class Connection {
   private readonly remote: string
   private paused = false
   private closed = false
+  /** Set while the next frame waits for request memory: the cancel of that wait. */
+  private memoryWait: (() => void) | null = null
+  private readonly onFrameBound = (frame: Buffer): void => this.onFrame(frame)
   private draining: (() => void) | null = null
 
   constructor(id: number, socket: Socket, broker: BrokerContext) {
@@ -45,7 +50,7 @@ export class Connection {
     this.broker = broker
     this.remote = `${socket.remoteAddress}:${socket.remotePort}`
     this.log = broker.logger.child({ conn: id, remote: this.remote })
-    this.decoder = new FrameDecoder(broker.options.maxRequestBytes)
+    this.decoder = new FrameDecoder(broker.options.maxRequestBytes, broker.requestMemory)
     socket.setNoDelay(true)
     socket.on('data', (chunk: Buffer) => this.onData(chunk))
     socket.on('drain', () => this.updateFlow())
@@ -71,11 +76,30 @@ export class Connection {
 
   private onData(chunk: Buffer): void {
     try {
-      this.decoder.push(chunk, (frame) => this.onFrame(frame))
+      if (!this.decoder.push(chunk, this.onFrameBound)) this.waitForMemory()
     } catch (err) {
-      if (err instanceof FrameTooLargeError) this.kill(err.message)
-      else this.kill(`failed to process request: ${(err as Error).message}`)
+      this.failedFrame(err)
     }
+  }
+
+  private failedFrame(err: unknown): void {
+    if (err instanceof FrameTooLargeError) this.kill(err.message)
+    else this.kill(`failed to process request: ${(err as Error).message}`)
+  }
+
+  private waitForMemory(): void {
+    if (this.closed || this.memoryWait !== null) return
+    this.memoryWait = this.broker.requestMemory.whenAvailable(() => {
+      this.memoryWait = null
+      if (this.closed) return
+      try {
+        if (!this.decoder.resume(this.onFrameBound)) return this.waitForMemory()
+      } catch (err) {
+        return this.failedFrame(err)
+      }
+      this.updateFlow()
+    })
+    this.updateFlow()
   }
 
   private onFrame(frame: Buffer): void {
@@ -187,7 +211,7 @@ export class Connection {
   // its responses, so one slow or hostile client cannot make the broker buffer without bound.
   private updateFlow(): void {
     if (this.closed || this.draining !== null) return
-    const congested = this.queue.length >= MAX_IN_FLIGHT || this.socket.writableNeedDrain
+    const congested = this.queue.length >= MAX_IN_FLIGHT || this.socket.writableNeedDrain || this.memoryWait !== null
     if (congested && !this.paused) {
       this.paused = true
       this.socket.pause()
@@ -203,6 +227,13 @@ export class Connection {
     this.closed = true
     this.abort.abort()
     this.socket.destroy()
+    this.releaseMemory()
+  }
+
+  private releaseMemory(): void {
+    this.memoryWait?.()
+    this.memoryWait = null
+    this.decoder.dispose()
   }
 
   private onClose(): void {
@@ -211,6 +242,7 @@ export class Connection {
     }
     this.closed = true
     this.abort.abort()
+    this.releaseMemory()
     if (this.draining !== null) {
       const done = this.draining
       this.draining = null

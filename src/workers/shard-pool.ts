@@ -12,6 +12,7 @@
 
 import { availableParallelism } from 'node:os'
 import { Piscina } from 'piscina'
+import { UNBOUNDED, type RequestMemoryPool } from '../server/request-memory.ts'
 import type { ShardInit, ShardOp, ShardTask, ShardTaskResult, AnyShardResult, ShardResults } from './shard-protocol.ts'
 
 // From source the worker is TypeScript run by Node's type stripping; in the published
@@ -61,8 +62,11 @@ class Shard {
 
 export class ShardPool {
   readonly shards: Shard[]
+  private readonly memory: RequestMemoryPool
 
-  constructor(count: number, base: Omit<ShardInit, 'shardId'>) {
+  /** Produced bytes waiting in a shard's next or running task count against `memory` (queued.max.request.bytes). */
+  constructor(count: number, base: Omit<ShardInit, 'shardId'>, memory: RequestMemoryPool = UNBOUNDED) {
+    this.memory = memory
     this.shards = []
     for (let i = 0; i < count; i++) this.shards.push(new Shard({ ...base, shardId: i }))
   }
@@ -94,6 +98,7 @@ export class ShardPool {
     if (data !== null && op.op === 'append') {
       const offset = appendData(shard, data)
       queuedOp = { ...op, offset, length: data.length }
+      this.memory.reserve(data.length)
     }
     return new Promise<OpOutcome>((resolve, reject) => {
       shard.queue.push({ op: queuedOp, resolve, reject })
@@ -127,6 +132,7 @@ export class ShardPool {
     const ops: ShardOp[] = new Array(queued.length)
     for (let i = 0; i < queued.length; i++) ops[i] = queued[i]!.op
     const data = shard.pending?.buffer ?? null
+    const dataBytes = shard.pendingLength
     shard.pending = null
     shard.pendingLength = 0
 
@@ -135,6 +141,7 @@ export class ShardPool {
     const run = data === null ? shard.pool.run(task) : shard.pool.run(task, { transferList: [data] })
     run.then(
       (res: ShardTaskResult) => {
+        this.memory.release(dataBytes)
         this.finished(shard)
         if (res.spent != null) keepBuffer(shard, res.spent)
         const out = res.data === null ? null : Buffer.from(res.data)
@@ -149,6 +156,7 @@ export class ShardPool {
         }
       },
       (err: unknown) => {
+        this.memory.release(dataBytes)
         this.finished(shard)
         for (const q of queued) q.reject(err)
       },

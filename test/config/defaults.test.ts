@@ -18,6 +18,7 @@ t.test('defaults', async (t) => {
     fsync: 'interval',
     fsyncIntervalMs: 1000,
     maxRequestBytes: 104857600,
+    queuedMaxRequestBytes: 268435456,
     autoCreateTopics: true,
     numPartitions: 1,
     clampReplicationFactor: false,

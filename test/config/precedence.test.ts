@@ -69,6 +69,7 @@ const SAMPLE: Record<string, [string, unknown]> = {
   fsync: ['always', 'always'],
   fsyncIntervalMs: ['250', 250],
   maxRequestBytes: ['2048', 2048],
+  queuedMaxRequestBytes: ['209715200', 209715200],
   autoCreateTopics: ['false', false],
   numPartitions: ['6', 6],
   clampReplicationFactor: ['true', true],

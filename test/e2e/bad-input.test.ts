@@ -139,9 +139,14 @@ t.test('bad input is refused without disturbing a well-behaved client', async (t
     res = await produce(Buffer.concat([batch(), batch()]))
     t.equal(res.responses[0].partitionResponses[0].errorCode, ErrorCode.INVALID_RECORD, 'two batches for one partition: INVALID_RECORD')
 
-    const control = buildRecordBatch({ records: [{ value: Buffer.alloc(6) }], isControl: true, isTransactional: true, producerId: 1, producerEpoch: 0, baseSequence: 0 })
+    const control = buildRecordBatch({ records: [{ value: Buffer.alloc(6) }], isControl: true, producerId: 1, producerEpoch: 0, baseSequence: 0 })
     res = await produce(control)
     t.equal(res.responses[0].partitionResponses[0].errorCode, ErrorCode.INVALID_RECORD, 'control batch from a client: INVALID_RECORD')
+    // Kafka checks the transactional flag before anything else: without a transactional id
+    // the request is refused as unauthorised, whatever else is wrong with the batch.
+    const txnControl = buildRecordBatch({ records: [{ value: Buffer.alloc(6) }], isControl: true, isTransactional: true, producerId: 1, producerEpoch: 0, baseSequence: 0 })
+    res = await produce(txnControl)
+    t.equal(res.responses[0].partitionResponses[0].errorCode, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, 'transactional control batch without a transactional id')
 
     res = await c.request(0, 7, { transactionalId: null, acks: 1, timeoutMs: 1000, topicData: [{ name: 'nope', partitionData: [{ index: 0, records: batch() }] }] })
     t.equal(res.responses[0].partitionResponses[0].errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'unknown topic: UNKNOWN_TOPIC_OR_PARTITION')
