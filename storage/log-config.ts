@@ -23,6 +23,10 @@ export interface LogConfig {
   cleanupPolicy: string
   /** segment.index.bytes: roll when an index of the active segment would outgrow this. */
   segmentIndexBytes: number
+  /** message.timestamp.before.max.ms: how far in the past a CreateTime record may be (MAX_SAFE_INTEGER: no bound). */
+  messageTimestampBeforeMaxMs: number
+  /** message.timestamp.after.max.ms: how far in the future a CreateTime record may be. */
+  messageTimestampAfterMaxMs: number
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000
@@ -37,6 +41,9 @@ export const defaultLogConfig: Readonly<LogConfig> = Object.freeze({
   retentionBytes: -1,
   cleanupPolicy: 'delete',
   segmentIndexBytes: 10 * 1024 * 1024,
+  // Kafka 4's defaults (KIP-1030 brought the future bound down to one hour).
+  messageTimestampBeforeMaxMs: Number.MAX_SAFE_INTEGER,
+  messageTimestampAfterMaxMs: 3_600_000,
 })
 
 /** A full LogConfig: Kafka's defaults with `overrides` on top. */
@@ -69,6 +76,18 @@ function integer(min: number, max: number): Parser {
 
 const int = (min = INT32_MIN, max = INT32_MAX): Parser => integer(min, max)
 const long = (min = Number.MIN_SAFE_INTEGER): Parser => integer(min, Number.MAX_SAFE_INTEGER)
+
+// A long whose Kafka default is Long.MAX_VALUE ("no bound"): values from 2^53 up, which a
+// JS number cannot hold exactly, become Number.MAX_SAFE_INTEGER.
+function clampedLong(min: number): Parser {
+  return (raw) => {
+    const s = raw.trim()
+    if (!/^[+-]?\d+$/.test(s)) return fail('not a number')
+    const n = Number(s)
+    if (n < min) return fail(`value must be at least ${min}`)
+    return { ok: true, value: Number.isSafeInteger(n) ? n : Number.MAX_SAFE_INTEGER }
+  }
+}
 
 function double(min: number, max: number): Parser {
   return (raw) => {
@@ -139,8 +158,8 @@ export const TOPIC_CONFIGS: Readonly<Record<string, TopicConfigSpec>> = Object.f
   'max.compaction.lag.ms': { parse: long(1) },
   'message.downconversion.enable': { parse: boolean },
   'message.format.version': { parse: anyString },
-  'message.timestamp.after.max.ms': { parse: long(0) },
-  'message.timestamp.before.max.ms': { parse: long(0) },
+  'message.timestamp.after.max.ms': { parse: clampedLong(0), field: 'messageTimestampAfterMaxMs' },
+  'message.timestamp.before.max.ms': { parse: clampedLong(0), field: 'messageTimestampBeforeMaxMs' },
   'message.timestamp.difference.max.ms': { parse: long(0) },
   'min.cleanable.dirty.ratio': { parse: double(0, 1) },
   'min.compaction.lag.ms': { parse: long(0) },

@@ -298,8 +298,8 @@ export class LogSegment {
 
   /**
    * The first record at or after `startingOffset` whose timestamp is ≥ `timestamp`, found
-   * through the time index then a forward scan; exact for batches we can decode,
-   * the batch's first eligible offset and maxTimestamp otherwise (snappy, lz4).
+   * through the time index then a forward scan, decoding the candidate batch (whatever
+   * its codec) for the exact record.
    */
   findOffsetByTimestamp(timestamp: number, startingOffset: number): OffsetAndTimestamp | null {
     if (this.maxTimestamp < timestamp) return null
@@ -350,14 +350,7 @@ export class LogSegment {
       })
       return result
     }
-    if (codec === Compression.GZIP || codec === Compression.ZSTD) {
-      for (const r of decodeRecords(batch, 0)) if (match(r.offset, r.timestamp)) return { offset: r.offset, timestamp: r.timestamp }
-      return null
-    }
-    const base = batchBaseOffset(batch, 0)
-    const last = base + batchLastOffsetDelta(batch, 0)
-    const maxTs = batchMaxTimestamp(batch, 0)
-    for (const offset of [base, last]) if (match(offset, maxTs)) return { offset, timestamp: maxTs }
+    for (const r of decodeRecords(batch, 0)) if (match(r.offset, r.timestamp)) return { offset: r.offset, timestamp: r.timestamp }
     return null
   }
 

@@ -1,20 +1,37 @@
 // Checks a producer's records for one partition before they are appended, in the order
 // and with the error codes Kafka uses (ProduceRequest.validateRecords, UnifiedLog
-// .analyzeAndValidateRecords, LogValidator.validateBatch). Only the batch header is
-// read and the CRC verified: records are never decompressed or decoded here.
+// .analyzeAndValidateRecords, LogValidator). After the header and the CRC, every record
+// is parsed, decompressing the batch first when it is compressed (Kafka's LogValidator
+// does the same): a record whose lengths, header count or offset delta do not add up, or
+// bytes left after the last record, make the batch INVALID_RECORD, because consumers
+// stall on such a batch without an error. CreateTime timestamps are checked against
+// message.timestamp.before/after.max.ms (INVALID_TIMESTAMP, one record error per record).
+// The batch's maxTimestamp is set from its records, as Kafka does, when they disagree.
+// Runs on the shard threads.
 
 import { ErrorCode } from '../protocol/error-codes.ts'
 import {
   BATCH_HEADER_SIZE, BATCH_LENGTH_OFFSET, COMPRESSION_CODEC_MASK, CONTROL_FLAG_MASK, CURRENT_MAGIC, LOG_OVERHEAD,
-  batchAttributes, batchBaseOffset, batchLastOffsetDelta, batchMagic, batchRecordCount, isCrcValid, readInt64,
-  PRODUCER_ID_OFFSET, BASE_SEQUENCE_OFFSET,
+  batchAttributes, batchBaseOffset, batchLastOffsetDelta, batchMagic, batchRecordCount, isCrcValid, readInt64, writeInt64,
+  PRODUCER_ID_OFFSET, BASE_SEQUENCE_OFFSET, BASE_TIMESTAMP_OFFSET, MAX_TIMESTAMP_OFFSET, RECORDS_OFFSET, TIMESTAMP_TYPE_MASK,
+  NO_TIMESTAMP, updateBatchCrc,
 } from '../protocol/records/record-batch.ts'
+import { CompressionError, decompress } from '../protocol/records/compression.ts'
 import type { LogConfig } from './log-config.ts'
+
+/** Kafka's per-record error in a Produce response (v8+): which record, and why. */
+export interface RecordError {
+  batchIndex: number
+  message: string
+}
 
 export interface ValidationResult {
   error: number
   message?: string
+  recordErrors?: RecordError[]
 }
+
+export type ValidatedConfig = Pick<LogConfig, 'maxMessageBytes' | 'messageTimestampType' | 'messageTimestampBeforeMaxMs' | 'messageTimestampAfterMaxMs'>
 
 const VALID: ValidationResult = Object.freeze({ error: ErrorCode.NONE })
 // Kafka's smallest legal record of any magic (LegacyRecord.RECORD_OVERHEAD_V0).
@@ -30,7 +47,7 @@ function invalid(error: number, message: string): ValidationResult {
  * batch, intact and within max.message.bytes. Returns `{ error: 0 }` when it may be
  * appended, else the Kafka error code for that partition and a reason.
  */
-export function validateProducedRecords(records: Buffer, config: Pick<LogConfig, 'maxMessageBytes'>): ValidationResult {
+export function validateProducedRecords(records: Buffer, config: ValidatedConfig, now: number = Date.now()): ValidationResult {
   const length = records.length
   if (length === 0) return invalid(ErrorCode.INVALID_RECORD, 'Produce requests must contain exactly one record batch per partition, found none')
   if (length < LOG_OVERHEAD) return invalid(ErrorCode.CORRUPT_MESSAGE, `Record batch truncated: ${length} bytes`)
@@ -69,5 +86,108 @@ export function validateProducedRecords(records: Buffer, config: Pick<LogConfig,
   if (readInt64(records, PRODUCER_ID_OFFSET) >= 0 && records.readInt32BE(BASE_SEQUENCE_OFFSET) < 0) {
     return invalid(ErrorCode.INVALID_RECORD, 'An idempotent or transactional batch needs a base sequence >= 0')
   }
+
+  let body: Buffer
+  try {
+    body = decompress(codec, records.subarray(RECORDS_OFFSET, size))
+  } catch (err) {
+    if (err instanceof CompressionError) return invalid(ErrorCode.CORRUPT_MESSAGE, err.message)
+    throw err
+  }
+  const logAppendTime = config.messageTimestampType === 'LogAppendTime'
+  const checked = checkRecords(body, count, readInt64(records, BASE_TIMESTAMP_OFFSET), logAppendTime ? null : config, now)
+  if (typeof checked === 'string') return invalid(ErrorCode.INVALID_RECORD, checked)
+  if (checked.errors !== null) {
+    return { error: ErrorCode.INVALID_TIMESTAMP, message: 'One or more records have been rejected due to invalid timestamp', recordErrors: checked.errors }
+  }
+  // As Kafka's LogValidator: a CreateTime batch carries the largest timestamp of its records.
+  if (!logAppendTime && (attributes & TIMESTAMP_TYPE_MASK) === 0 && readInt64(records, MAX_TIMESTAMP_OFFSET) !== checked.maxTimestamp) {
+    writeInt64(records, MAX_TIMESTAMP_OFFSET, checked.maxTimestamp)
+    updateBatchCrc(records, 0)
+  }
   return VALID
+}
+
+const INT32_MIN = -2147483648
+const INT32_MAX = 2147483647
+
+/**
+ * Walks `count` records of an uncompressed record body (Kafka's DefaultRecord layout).
+ * Returns why the structure is invalid, or the largest timestamp and the records whose
+ * timestamps fall outside the bounds (`bounds` null: not checked, LogAppendTime).
+ */
+function checkRecords(body: Buffer, count: number, baseTimestamp: number, bounds: ValidatedConfig | null, now: number): string | { maxTimestamp: number; errors: RecordError[] | null } {
+  const end = body.length
+  let p = 0
+  let maxTimestamp = NO_TIMESTAMP
+  let errors: RecordError[] | null = null
+  const earliest = bounds === null ? 0 : now - bounds.messageTimestampBeforeMaxMs
+  const latest = bounds === null ? 0 : now + bounds.messageTimestampAfterMaxMs
+  // Varints are read inline: this runs for every record produced.
+  let value = 0
+  const varint = (limit: number, what: string, i: number): string | null => {
+    let result = 0
+    let multiplier = 1
+    for (let k = 0; k < 10; k++) {
+      if (p >= limit) return `record ${i}: ${what} runs past the end of the record`
+      const b = body[p++]!
+      result += (b & 0x7f) * multiplier
+      if (b < 128) {
+        value = result % 2 === 0 ? result / 2 : -(result + 1) / 2
+        return null
+      }
+      multiplier *= 128
+    }
+    return `record ${i}: ${what} is longer than 10 bytes`
+  }
+  const int32 = (limit: number, what: string, i: number): string | null => {
+    const bad = varint(limit, what, i)
+    if (bad !== null) return bad
+    return value < INT32_MIN || value > INT32_MAX ? `record ${i}: ${what} ${value} is not a 32-bit integer` : null
+  }
+  let bad: string | null
+  for (let i = 0; i < count; i++) {
+    if ((bad = int32(end, 'length', i)) !== null) return bad
+    const length = value
+    if (length < 1 || p + length > end) return `record ${i}: length ${length} does not fit the ${end - p} bytes left in the batch`
+    const recordEnd = p + length
+    p++ // attributes: unused in magic 2
+    if ((bad = varint(recordEnd, 'timestamp delta', i)) !== null) return bad
+    const timestamp = baseTimestamp + value
+    if ((bad = int32(recordEnd, 'offset delta', i)) !== null) return bad
+    if (value !== i) return `record ${i} has offset delta ${value}`
+    for (const what of ['key', 'value']) {
+      if ((bad = int32(recordEnd, `${what} length`, i)) !== null) return bad
+      if (value < -1) return `record ${i}: invalid ${what} length ${value}`
+      if (value > 0) {
+        if (p + value > recordEnd) return `record ${i}: ${what} of ${value} bytes runs past the end of the record`
+        p += value
+      }
+    }
+    if ((bad = int32(recordEnd, 'header count', i)) !== null) return bad
+    const headers = value
+    if (headers < 0) return `record ${i}: invalid number of headers ${headers}`
+    for (let h = 0; h < headers; h++) {
+      if ((bad = int32(recordEnd, 'header key length', i)) !== null) return bad
+      if (value < 0) return `record ${i}: invalid header key length ${value}`
+      if (p + value > recordEnd) return `record ${i}: header key runs past the end of the record`
+      p += value
+      if ((bad = int32(recordEnd, 'header value length', i)) !== null) return bad
+      if (value < -1) return `record ${i}: invalid header value length ${value}`
+      if (value > 0) {
+        if (p + value > recordEnd) return `record ${i}: header value runs past the end of the record`
+        p += value
+      }
+    }
+    if (p !== recordEnd) return `record ${i}: its fields end ${recordEnd - p} bytes before its declared length`
+    if (timestamp > maxTimestamp) maxTimestamp = timestamp
+    if (bounds !== null && timestamp !== NO_TIMESTAMP && (timestamp < earliest || timestamp > latest)) {
+      ;(errors ??= []).push({
+        batchIndex: i,
+        message: `Timestamp ${timestamp} of message with offset ${i} is out of range. The timestamp should be within [${earliest}, ${latest}]`,
+      })
+    }
+  }
+  if (p !== end) return `Incorrect declared batch size: ${end - p} bytes remain after the last of ${count} records`
+  return { maxTimestamp, errors }
 }

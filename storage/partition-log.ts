@@ -38,6 +38,8 @@ export interface OpenLogOptions {
   /** From log-start-offset-checkpoint, if any. */
   logStartOffset?: number
   now: number
+  /** producer.id.expiration.ms: producers idle longer are dropped while loading. */
+  producerIdExpirationMs?: number
 }
 
 export interface AppendResult {
@@ -187,7 +189,7 @@ export class PartitionLog {
       for (let i = 0; i < segments.length - 1; i++) segments[i]!.onBecomeInactive()
 
       const log = new PartitionLog(io, dir, config, segments, logStartOffset, report)
-      log.loadProducerState(names)
+      log.loadProducerState(names, options.now, options.producerIdExpirationMs)
       if (report.deletedSegments > 0 || !existed) log.dirNeedsSync = true
       if (segments.some((s) => s.recovered) || report.deletedSegments > 0) {
         // Recovered bytes may still sit only in the page cache after a kill: make them durable before claiming them.
@@ -212,7 +214,7 @@ export class PartitionLog {
    * or below it is loaded; the batch headers after it are replayed. Without a snapshot the
    * whole log is replayed, so a lost or corrupt snapshot costs time, never correctness.
    */
-  private loadProducerState(names: string[]): void {
+  private loadProducerState(names: string[], now: number, expirationMs: number | undefined): void {
     const logEnd = this.logEndOffset
     const snapshots: number[] = []
     for (const name of names) {
@@ -237,11 +239,11 @@ export class PartitionLog {
       break
     }
     if (this.snapshotOffset < 0) this.producers.clear()
-    this.producers.truncateHead(this.logStartOffset)
-    if (from >= logEnd) return
-    for (let i = this.floorSegment(from); i < this.segments.length; i++) {
+    for (let i = this.floorSegment(from); from < logEnd && i < this.segments.length; i++) {
       this.recoveryReport.replayedBatches += this.segments[i]!.forEachBatchHeader(from, (buf, at) => this.producers.replayHeader(buf, at))
     }
+    // As Kafka's load: producers already past producer.id.expiration.ms are not brought back.
+    if (expirationMs !== undefined) this.producers.expire(now, expirationMs)
   }
 
   /**
@@ -630,8 +632,9 @@ export class PartitionLog {
     const segment = this.segments.shift()!
     this.logStartOffset = Math.max(this.logStartOffset, this.segments[0]!.baseOffset)
     segment.delete()
+    // As Kafka: the segment's snapshot goes with it, but producer state stays until the
+    // producer expires, so a producer whose records were deleted continues in sequence.
     unlinkQuietly(this.io, `${this.dir}/${segmentFileName(segment.baseOffset, SNAPSHOT_SUFFIX)}`)
-    this.producers.truncateHead(this.logStartOffset)
     this.dirNeedsSync = true
     return 1
   }
@@ -648,7 +651,6 @@ export class PartitionLog {
     }
     if (target > this.logStartOffset) {
       this.logStartOffset = target
-      this.producers.truncateHead(target)
       try {
         while (this.segments.length > 1 && this.segments[1]!.baseOffset <= target) this.deleteOldest()
       } catch (err) {

@@ -196,14 +196,6 @@ export class ProducerStateManager {
     return removed
   }
 
-  /** Drops producers whose last write is below the new log start (retention, DeleteRecords). */
-  truncateHead(logStartOffset: number): void {
-    for (const [id, e] of this.producers) {
-      const last = e.batches.length === 0 ? -1 : e.batches[e.batches.length - 1]!.lastOffset
-      if (last < logStartOffset && e.currentTxnFirstOffset < 0) this.producers.delete(id)
-    }
-  }
-
   clear(): void {
     this.producers.clear()
   }

@@ -5,7 +5,7 @@
 // All varints are zig-zag. The broker itself never needs this on the produce or fetch
 // path; it serves tests, listOffsets lookups and internal topics.
 
-import { gunzipSync, zstdDecompressSync } from 'node:zlib'
+import { decompress } from './compression.ts'
 import {
   BASE_TIMESTAMP_OFFSET, COMPRESSION_CODEC_MASK, Compression, RECORDS_OFFSET, RECORD_COUNT_OFFSET,
   TIMESTAMP_TYPE_MASK, batchAttributes, batchBaseOffset, batchMaxTimestamp, batchSize, readInt64,
@@ -28,16 +28,10 @@ export interface DecodedRecord {
 /** The record bytes of the batch at `pos`, decompressed if needed. */
 function recordsBody(batch: Buffer, pos: number): Buffer {
   const body = batch.subarray(pos + RECORDS_OFFSET, pos + batchSize(batch, pos))
-  const codec = batchAttributes(batch, pos) & COMPRESSION_CODEC_MASK
-  switch (codec) {
-    case Compression.NONE: return body
-    case Compression.GZIP: return gunzipSync(body)
-    case Compression.ZSTD: return zstdDecompressSync(body)
-    default: throw new Error(`cannot decode records compressed with codec ${codec}`)
-  }
+  return decompress(batchAttributes(batch, pos) & COMPRESSION_CODEC_MASK, body)
 }
 
-/** Decodes every record of the batch at `pos` (uncompressed, gzip or zstd). Keys and values are views into the batch when uncompressed. */
+/** Decodes every record of the batch at `pos`, whatever its codec. Keys and values are views into the batch when uncompressed. */
 export function decodeRecords(batch: Buffer, pos = 0): DecodedRecord[] {
   const body = recordsBody(batch, pos)
   const baseOffset = batchBaseOffset(batch, pos)

@@ -13,13 +13,24 @@ const TOPIC_CONFIG_PARSERS: Record<string, Parser<string>> = {
   'message.timestamp.type': oneOf(['CreateTime', 'LogAppendTime']),
   'retention.ms': asString(integer(-1, Number.MAX_SAFE_INTEGER, 'an integer >= -1 (-1 = unlimited)')),
   'retention.bytes': asString(integer(-1, Number.MAX_SAFE_INTEGER, 'an integer >= -1 (-1 = unlimited)')),
-  'cleanup.policy': cleanupPolicy
+  'cleanup.policy': cleanupPolicy,
+  'message.timestamp.before.max.ms': clampedLong,
+  'message.timestamp.after.max.ms': clampedLong
 }
 
 export const TOPIC_DEFAULT_KEYS: readonly string[] = Object.keys(TOPIC_CONFIG_PARSERS)
 
 function asString (p: Parser<number>): Parser<string> {
   return (v) => String(p(v))
+}
+
+// Kafka's timestamp bounds default to Long.MAX_VALUE, past what a JS number holds exactly:
+// anything from 2^53 up means "no bound" and is kept as Number.MAX_SAFE_INTEGER.
+function clampedLong (value: unknown): string {
+  const s = typeof value === 'number' ? String(value) : typeof value === 'string' ? value.trim() : ''
+  if (!/^\d+$/.test(s)) throw new InvalidValue('an integer >= 0')
+  const n = Number(s)
+  return String(Number.isSafeInteger(n) ? n : Number.MAX_SAFE_INTEGER)
 }
 
 function cleanupPolicy (value: unknown): string {
@@ -74,7 +85,9 @@ export const BROKER_LOG_KEYS: Readonly<Record<string, BrokerLogKey>> = {
   'log.retention.minutes': { topicKey: 'retention.ms', priority: 1, convert: scaled(60_000, -1, 'an integer >= -1 (-1 = unlimited)') },
   'log.retention.ms': { topicKey: 'retention.ms', priority: 2 },
   'log.retention.bytes': { topicKey: 'retention.bytes', priority: 0 },
-  'log.cleanup.policy': { topicKey: 'cleanup.policy', priority: 0 }
+  'log.cleanup.policy': { topicKey: 'cleanup.policy', priority: 0 },
+  'log.message.timestamp.before.max.ms': { topicKey: 'message.timestamp.before.max.ms', priority: 0 },
+  'log.message.timestamp.after.max.ms': { topicKey: 'message.timestamp.after.max.ms', priority: 0 }
 }
 
 export function brokerLogKey (key: string): BrokerLogKey | undefined {

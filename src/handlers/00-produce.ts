@@ -2,8 +2,10 @@
 // sets) are listed only because librdkafka < 2.11.1 turns compression off unless the
 // Produce range includes 0 (protocol-facts §8); they are answered UNSUPPORTED_VERSION.
 // - Each partition's batch is validated on its shard (CRC-32C, one batch, magic 2,
-//   offsets/count, no control batches, max.message.bytes) and appended as sent;
-//   compressed batches are never decompressed.
+//   offsets/count, no control batches, max.message.bytes, every record parsed, after
+//   decompression when compressed, CreateTime timestamps within
+//   message.timestamp.before/after.max.ms with per-record errors) and appended as sent:
+//   compressed batches are stored compressed.
 // - Every partition of one request that lives on the same shard travels in one task.
 // - acks=0 gets no response, and a failure closes the connection (as in Kafka); acks
 //   must be -1, 0 or 1 (else INVALID_REQUIRED_ACKS).
@@ -14,7 +16,8 @@
 // - Transactional batches without a transactional id fail the whole request with
 //   TRANSACTIONAL_ID_AUTHORIZATION_FAILED, as Kafka's authorisation check answers them.
 // Not supported yet: transactions. A transactional batch is not part of any ongoing
-// transaction here, so its partition answers INVALID_TXN_STATE (KIP-890 verification).
+// transaction here, so its partition fails KIP-890's verification: INVALID_TXN_STATE on
+// v3-10, TRANSACTION_ABORTABLE on v11, as Kafka answers.
 
 import { decodeProduceRequest, type ProduceRequest } from '../../protocol/messages/produce-request.ts'
 import { encodeProduceResponse, type ProduceResponse, type PartitionProduceResponse } from '../../protocol/messages/produce-response.ts'
@@ -68,8 +71,8 @@ export default defineHandler<ProduceRequest, ProduceResponse>({
           return out
         }
         if (isTransactional(p.records)) {
-          out.errorCode = ErrorCode.INVALID_TXN_STATE
-          out.errorMessage = 'The partition is not part of an ongoing transaction: this broker does not support transactions yet'
+          out.errorCode = ctx.header.apiVersion >= 11 ? ErrorCode.TRANSACTION_ABORTABLE : ErrorCode.INVALID_TXN_STATE
+          out.errorMessage = 'Partition was not added to the transaction (this broker does not support transactions yet)'
           return out
         }
         pending.push(
@@ -77,6 +80,7 @@ export default defineHandler<ProduceRequest, ProduceResponse>({
             if (!result.ok) {
               out.errorCode = result.error
               out.errorMessage = result.message || null
+              if (result.recordErrors !== undefined) out.recordErrors = result.recordErrors.map((e) => ({ batchIndex: e.batchIndex, batchIndexErrorMessage: e.message }))
               return
             }
             out.baseOffset = result.baseOffset

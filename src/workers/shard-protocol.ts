@@ -8,6 +8,7 @@
 import type { LogConfig } from '../../storage/log-config.ts'
 import type { ProducerSummary } from '../../storage/producer-state.ts'
 import type { RecoveryReport } from '../../storage/partition-log.ts'
+import type { RecordError } from '../../storage/log-validator.ts'
 
 export interface ShardInit {
   shardId: number
@@ -50,6 +51,8 @@ export interface Failed {
   ok: false
   error: number
   message: string
+  /** Appends rejected for some of their records (INVALID_TIMESTAMP, INVALID_RECORD): which ones and why. */
+  recordErrors?: RecordError[]
 }
 
 /** Every successful partition-level result reports the log's bounds, so the main thread's cache stays current without asking. */

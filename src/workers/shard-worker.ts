@@ -39,7 +39,7 @@ export function createShardRunner(init: ShardInit, io: FileIO = init.dataDir ===
     const key = partitionKey(op.topic, op.partition)
     let log = logs.get(key)
     if (log === undefined) {
-      log = PartitionLog.open(io, join(root, `${op.topic}-${op.partition}`), op.config, { clean: op.clean, recoveryPoint: op.recoveryPoint, now })
+      log = PartitionLog.open(io, join(root, `${op.topic}-${op.partition}`), op.config, { clean: op.clean, recoveryPoint: op.recoveryPoint, now, producerIdExpirationMs: init.producerIdExpirationMs })
       logs.set(key, log)
     } else {
       log.config = op.config
@@ -150,9 +150,11 @@ export function createShardRunner(init: ShardInit, io: FileIO = init.dataDir ===
           case 'append': {
             const log = logFor(op)
             const records = data!.subarray(op.offset, op.offset + op.length)
-            const invalid = validateProducedRecords(records, log.config)
+            const invalid = validateProducedRecords(records, log.config, task.now)
             if (invalid.error !== 0) {
-              results[i] = { ok: false, error: invalid.error, message: invalid.message ?? '' }
+              const failed: Failed = { ok: false, error: invalid.error, message: invalid.message ?? '' }
+              if (invalid.recordErrors !== undefined) failed.recordErrors = invalid.recordErrors
+              results[i] = failed
               break
             }
             const r = log.append(records, task.now)

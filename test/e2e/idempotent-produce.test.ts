@@ -63,6 +63,10 @@ t.test('InitProducerId without a transactional id: fresh ids, epoch 0, on every 
   const again = await patientRequest<InitProducerIdResponse>(c, 22, 4, { transactionalId: null, transactionTimeoutMs: -1, producerId: first, producerEpoch: 0 })
   t.equal(again.errorCode, 0)
   t.notOk(ids.has(again.producerId), 'a named id is not handed out again')
+  for (const [producerId, producerEpoch] of [[first, -1], [-1, 0]] as const) {
+    const half = await patientRequest<InitProducerIdResponse>(c, 22, 4, { transactionalId: null, transactionTimeoutMs: -1, producerId, producerEpoch })
+    t.same([half.errorCode, half.producerId, half.producerEpoch], [ErrorCode.INVALID_REQUEST, -1, -1], `id ${producerId} with epoch ${producerEpoch}: INVALID_REQUEST`)
+  }
 })
 
 t.test('a retried batch is stored once and answered with its first offsets', async (t) => {
@@ -244,7 +248,9 @@ t.test('transactional input without transactions: Kafka\'s errors, nothing appen
   const named = produceRequest([{ topic: 'txn-less', partition: 0, records: txnBatch('b') }])
   named.transactionalId = 'tx-1'
   const res = await c.request(0, 9, named)
-  t.equal(res.responses[0].partitionResponses[0].errorCode, ErrorCode.INVALID_TXN_STATE, 'with a transactional id: not part of an ongoing transaction')
+  t.equal(res.responses[0].partitionResponses[0].errorCode, ErrorCode.INVALID_TXN_STATE, 'with a transactional id: not part of an ongoing transaction (v3-10)')
+  const v11 = await c.request(0, 11, named)
+  t.equal(v11.responses[0].partitionResponses[0].errorCode, ErrorCode.TRANSACTION_ABORTABLE, 'v11: TRANSACTION_ABORTABLE')
   t.same(await storedValues(c, 'txn-less', 0), [], 'nothing appended')
   t.same(await storedValues(c, 'txn-less', 1), [], 'not even the plain batch of the refused request')
   t.equal((await produce(c, 'txn-less', 0, idem(['ok'], producerId, 0))).errorCode, 0, 'the connection keeps working')

@@ -12,6 +12,8 @@ t.test('defaults are Kafka defaults', async (t) => {
     retentionBytes: -1,
     cleanupPolicy: 'delete',
     segmentIndexBytes: 10485760,
+    messageTimestampBeforeMaxMs: Number.MAX_SAFE_INTEGER,
+    messageTimestampAfterMaxMs: 3600000,
   })
   t.ok(Object.isFrozen(defaultLogConfig))
   t.equal(resolveLogConfig({ segmentBytes: 100 }).segmentBytes, 100)
@@ -91,12 +93,19 @@ t.test('invalid values and unknown names fail with INVALID_CONFIG naming the key
   }
 })
 
+t.test('timestamp bounds accept Kafka\'s Long.MAX_VALUE default as "no bound"', async (t) => {
+  const r = parseTopicConfigs({ 'message.timestamp.before.max.ms': '9223372036854775807', 'message.timestamp.after.max.ms': '60000' })
+  t.same('config' in r ? r.config : r, { messageTimestampBeforeMaxMs: Number.MAX_SAFE_INTEGER, messageTimestampAfterMaxMs: 60000 })
+  const bad = parseTopicConfigs({ 'message.timestamp.after.max.ms': '-1' })
+  t.match(bad, { error: 'INVALID_CONFIG', message: /message\.timestamp\.after\.max\.ms/ })
+})
+
 t.test('logConfigToTopicConfigs gives Kafka names', async (t) => {
   const out = logConfigToTopicConfigs(resolveLogConfig({ retentionMs: 5 }))
   t.equal(out['retention.ms'], '5')
   t.equal(out['segment.bytes'], '1073741824')
   t.equal(out['message.timestamp.type'], 'CreateTime')
-  t.equal(Object.keys(out).length, 9)
+  t.equal(Object.keys(out).length, 11)
   const back = parseTopicConfigs(out)
   t.same('config' in back ? back.config : null, resolveLogConfig({ retentionMs: 5 }), 'round trip')
 })

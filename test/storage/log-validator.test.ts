@@ -2,8 +2,10 @@ import t from 'tap'
 import { ErrorCode } from '../../protocol/error-codes.ts'
 import { buildRecordBatch } from '../../protocol/records/record-batch-builder.ts'
 import {
-  ATTRIBUTES_OFFSET, BASE_SEQUENCE_OFFSET, LAST_OFFSET_DELTA_OFFSET, MAGIC_OFFSET, RECORD_COUNT_OFFSET, setBaseOffset, updateBatchCrc,
+  ATTRIBUTES_OFFSET, BASE_SEQUENCE_OFFSET, LAST_OFFSET_DELTA_OFFSET, MAGIC_OFFSET, MAX_TIMESTAMP_OFFSET, RECORDS_OFFSET, RECORD_COUNT_OFFSET,
+  isCrcValid, readInt64, setBaseOffset, updateBatchCrc,
 } from '../../protocol/records/record-batch.ts'
+import { batchWithBody, field, rawRecord } from '../helpers/raw-records.ts'
 import { validateProducedRecords } from '../../storage/log-validator.ts'
 import { config, makeBatch } from './helpers.ts'
 
@@ -20,7 +22,7 @@ t.test('a well-formed batch passes', async (t) => {
   t.same(validateProducedRecords(makeBatch({ records: 5 }), cfg), { error: 0 })
   t.same(validateProducedRecords(buildRecordBatch({ records: [{ value: Buffer.from('x') }], producerId: 5, producerEpoch: 0, baseSequence: 0 }), cfg), { error: 0 })
   t.same(validateProducedRecords(buildRecordBatch({ records: [{ value: Buffer.from('x') }], isTransactional: true, producerId: 5, producerEpoch: 0, baseSequence: 0 }), cfg), { error: 0 })
-  t.same(validateProducedRecords(makeBatch({ records: 5, compression: 1 }), cfg), { error: 0 }, 'compressed batches are not opened')
+  for (const compression of [1, 4]) t.same(validateProducedRecords(makeBatch({ records: 5, compression }), cfg), { error: 0 }, `codec ${compression}: opened and accepted`)
 })
 
 t.test('error codes', async (t) => {
@@ -54,8 +56,8 @@ t.test('error codes', async (t) => {
 
 t.test('max.message.bytes', async (t) => {
   const b = makeBatch({ records: 1, valueBytes: 1000 })
-  t.equal(validateProducedRecords(b, { maxMessageBytes: b.length }).error, 0, 'exactly at the limit')
-  t.equal(validateProducedRecords(b, { maxMessageBytes: b.length - 1 }).error, ErrorCode.MESSAGE_TOO_LARGE)
+  t.equal(validateProducedRecords(b, { ...cfg, maxMessageBytes: b.length }).error, 0, 'exactly at the limit')
+  t.equal(validateProducedRecords(b, { ...cfg, maxMessageBytes: b.length - 1 }).error, ErrorCode.MESSAGE_TOO_LARGE)
 })
 
 t.test('checks come in Kafka order: size before CRC, CRC before count', async (t) => {
@@ -63,8 +65,64 @@ t.test('checks come in Kafka order: size before CRC, CRC before count', async (t
     x.writeInt32BE(9, LAST_OFFSET_DELTA_OFFSET)
     x.writeInt32BE(-1, BASE_SEQUENCE_OFFSET)
   }, false)
-  t.equal(validateProducedRecords(b, { maxMessageBytes: 10 }).error, ErrorCode.MESSAGE_TOO_LARGE)
+  t.equal(validateProducedRecords(b, { ...cfg, maxMessageBytes: 10 }).error, ErrorCode.MESSAGE_TOO_LARGE)
   t.equal(validateProducedRecords(b, cfg).error, ErrorCode.CORRUPT_MESSAGE)
   updateBatchCrc(b, 0)
   t.equal(validateProducedRecords(b, cfg).error, ErrorCode.INVALID_RECORD)
+})
+
+const bad: Array<[string, Buffer, number]> = [
+  ['a key length of -5', Buffer.concat([rawRecord({}, 0), rawRecord({ keyLength: -5, key: Buffer.alloc(0) }, 1)]), 2],
+  ['a value length past the end of the batch', rawRecord({ valueLength: 500 }, 0), 1],
+  ['a header count of -3', rawRecord({ headerCount: -3 }, 0), 1],
+  ['a header count of 1e9', rawRecord({ headerCount: 1e9 }, 0), 1],
+  ['a header key length of -1', rawRecord({ headerCount: 1, headers: Buffer.concat([field(-1), field(1), Buffer.from('v')]) }, 0), 1],
+  ['a record length one too long', rawRecord({ lengthSkew: 1 }, 0), 1],
+  ['a record length one too short', rawRecord({ lengthSkew: -1 }, 0), 1],
+  ['trailing bytes after the last record', Buffer.concat([rawRecord({}, 0), Buffer.from([0, 0, 0])]), 1],
+  ['fewer records than the count says', rawRecord({}, 0), 2],
+  ['an offset delta out of sequence', Buffer.concat([rawRecord({}, 0), rawRecord({ offsetDelta: 5 }, 1)]), 2],
+  ['a length varint running off the end', Buffer.from([0xff, 0xff]), 1],
+]
+
+t.test('malformed records inside a batch with a valid CRC: INVALID_RECORD, for every codec', async (t) => {
+  for (const codec of [0, 1, 2, 3, 4]) {
+    for (const [name, body, count] of bad) {
+      const r = validateProducedRecords(batchWithBody(body, count, codec), cfg)
+      t.equal(r.error, ErrorCode.INVALID_RECORD, `codec ${codec}: ${name}`)
+      t.type(r.message, 'string')
+    }
+    const good = batchWithBody(Buffer.concat([rawRecord({}, 0), rawRecord({ keyLength: -1, key: Buffer.alloc(0), headerCount: 1, headers: Buffer.concat([field(1), Buffer.from('h'), field(-1)]) }, 1)]), 2, codec)
+    t.same(validateProducedRecords(good, cfg), { error: 0 }, `codec ${codec}: null key, a header with a null value: fine`)
+  }
+})
+
+t.test('a compressed payload that does not decompress: CORRUPT_MESSAGE', async (t) => {
+  for (const codec of [1, 2, 3, 4]) {
+    const b = batchWithBody(rawRecord({}, 0), 1, codec)
+    b.fill(0xff, RECORDS_OFFSET, RECORDS_OFFSET + 8)
+    updateBatchCrc(b, 0)
+    t.equal(validateProducedRecords(b, cfg).error, ErrorCode.CORRUPT_MESSAGE, `codec ${codec}`)
+  }
+})
+
+t.test('CreateTime timestamps outside message.timestamp.before/after.max.ms: INVALID_TIMESTAMP with record errors', async (t) => {
+  const now = 1_700_000_000_000
+  const bounded = { ...cfg, messageTimestampBeforeMaxMs: 60_000, messageTimestampAfterMaxMs: 60_000 }
+  const body = Buffer.concat([rawRecord({ timestampDelta: 0 }, 0), rawRecord({ timestampDelta: 120_000 }, 1), rawRecord({ timestampDelta: -120_000 }, 2)])
+  const r = validateProducedRecords(batchWithBody(body, 3, 0, now), bounded, now)
+  t.equal(r.error, ErrorCode.INVALID_TIMESTAMP)
+  t.same(r.recordErrors?.map((e) => e.batchIndex), [1, 2], 'one record error per record out of range')
+  t.match(r.recordErrors?.[0]?.message, /Timestamp 1700000120000 of message with offset 1 is out of range/)
+  t.same(validateProducedRecords(batchWithBody(body, 3, 0, now), { ...bounded, messageTimestampType: 'LogAppendTime' }, now), { error: 0 }, 'LogAppendTime topics do not check')
+  t.same(validateProducedRecords(batchWithBody(rawRecord({}, 0), 1, 0, now + 3_000_000), cfg, now), { error: 0 }, 'Kafka 4 defaults: 50 minutes ahead is fine')
+  t.equal(validateProducedRecords(batchWithBody(rawRecord({}, 0), 1, 0, now + 4_000_000), cfg, now).error, ErrorCode.INVALID_TIMESTAMP, 'more than an hour ahead is not')
+})
+
+t.test('a wrong maxTimestamp is set from the records, as Kafka does', async (t) => {
+  const now = 1_700_000_000_000
+  const b = batchWithBody(Buffer.concat([rawRecord({ timestampDelta: 0 }, 0), rawRecord({ timestampDelta: 50 }, 1)]), 2, 0, now)
+  t.equal(validateProducedRecords(b, cfg, now).error, 0)
+  t.equal(readInt64(b, MAX_TIMESTAMP_OFFSET), now + 50, 'maxTimestamp is the largest record timestamp')
+  t.ok(isCrcValid(b, 0), 'and the CRC still matches')
 })

@@ -139,14 +139,26 @@ t.test('a corrupt snapshot falls back to an older one; one above the log end is 
   t.equal(codeOf(() => again.append(idem(1, 3, 7), 0)), 0)
 })
 
-t.test('deleting records below a producer\'s last write forgets the producer', async (t) => {
+t.test('deleting the records of a producer keeps its state until it expires, as in Kafka', async (t) => {
   const io = new MemoryFileIO()
   const log = open(io, true)
   log.append(idem(2, 4, 0), 0)
   log.append(idem(1, 5, 0), 0)
   log.deleteRecordsBefore(2)
-  t.same(log.producers.summaries().map((s) => s.producerId), [5], 'producer 4 wrote only below the new log start')
-  t.equal(codeOf(() => log.append(idem(1, 4, 17), 0)), 0, 'so it may continue at any sequence, as Kafka allows')
+  t.same(log.producers.summaries().map((s) => s.producerId).sort(), [4, 5], 'producer 4 wrote only below the new log start and is still known')
+  t.equal(codeOf(() => log.append(idem(1, 4, 17), 0)), ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER, 'so it must continue in sequence')
+  t.equal(codeOf(() => log.append(idem(1, 4, 2), 0)), 0)
+})
+
+t.test('producers already expired are not loaded back', async (t) => {
+  const io = new MemoryFileIO()
+  const log = open(io, true)
+  log.append(idem(1, 1, 0, 0, 10_000), 0)
+  log.append(idem(1, 2, 0, 0, 90_000), 0)
+  log.close()
+  io.mkdirp('/data')
+  const again = PartitionLog.open(io, DIR, config(), { clean: true, recoveryPoint: 0, now: 100_000, producerIdExpirationMs: 50_000 })
+  t.same(again.producers.summaries().map((s) => s.producerId), [2])
 })
 
 t.test('expiry uses the last batch timestamp against producer.id.expiration.ms', async (t) => {

@@ -1,0 +1,58 @@
+// Decompression of record-batch bodies for every codec Kafka defines: gzip and zstd from
+// node:zlib, lz4 (the LZ4 frame format Kafka uses for magic 2) from lz4-napi, snappy
+// (raw, or in the xerial framing the Java client writes) from snappy. Both are napi-rs
+// packages whose binaries ship inside their registry packages: the `lz4` package needs a
+// node-gyp build that npm runs under the machine's Node, which Node 24 then cannot load.
+// Codec failures throw CompressionError; callers decide what error code that is.
+
+import { gunzipSync, zstdDecompressSync } from 'node:zlib'
+import { createRequire } from 'node:module'
+import { Compression } from './record-batch.ts'
+
+const require = createRequire(import.meta.url)
+const lz4 = require('lz4-napi') as { decompressFrameSync(data: Buffer): Buffer }
+const snappy = require('snappy') as { uncompressSync(data: Buffer, options?: { asBuffer?: boolean }): Buffer | string }
+
+export class CompressionError extends Error {}
+
+// snappy-java's SnappyOutputStream header: magic, then a version and a compatible version.
+const XERIAL_MAGIC = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00])
+const XERIAL_HEADER = 16
+
+function snappyBlock(block: Buffer): Buffer {
+  return snappy.uncompressSync(block, { asBuffer: true }) as Buffer
+}
+
+function unsnappy(body: Buffer): Buffer {
+  if (body.length < XERIAL_HEADER || !body.subarray(0, XERIAL_MAGIC.length).equals(XERIAL_MAGIC)) return snappyBlock(body)
+  const parts: Buffer[] = []
+  let pos = XERIAL_HEADER
+  while (pos < body.length) {
+    if (pos + 4 > body.length) throw new CompressionError('truncated xerial snappy chunk header')
+    const size = body.readInt32BE(pos)
+    pos += 4
+    if (size < 0 || pos + size > body.length) throw new CompressionError(`xerial snappy chunk of ${size} bytes runs past the batch`)
+    parts.push(snappyBlock(body.subarray(pos, pos + size)))
+    pos += size
+  }
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts)
+}
+
+/** The uncompressed record bytes of a batch body compressed with `codec`. */
+export function decompress(codec: number, body: Buffer): Buffer {
+  try {
+    switch (codec) {
+      case Compression.NONE: return body
+      case Compression.GZIP: return gunzipSync(body)
+      case Compression.SNAPPY: return unsnappy(body)
+      case Compression.LZ4: return lz4.decompressFrameSync(body)
+      case Compression.ZSTD: return zstdDecompressSync(body)
+    }
+  } catch (err) {
+    if (err instanceof CompressionError) throw err
+    throw new CompressionError(`cannot decompress a ${CODEC_NAMES[codec] ?? codec} batch: ${(err as Error).message}`)
+  }
+  throw new CompressionError(`unknown compression codec ${codec}`)
+}
+
+export const CODEC_NAMES: Record<number, string> = { 0: 'none', 1: 'gzip', 2: 'snappy', 3: 'lz4', 4: 'zstd' }
