@@ -1,7 +1,7 @@
 // A/B comparison of two checkouts in one run, alternating so machine noise hits both:
 // how the before/after figures in docs/performance.md were measured.
 //   git archive HEAD | tar -x -C /tmp/base && ln -s $PWD/node_modules /tmp/base/
-//   node bench/ab.ts --base /tmp/base [--case produce|fetch|durable|latency] [--rounds 3]
+//   node bench/ab.ts --base /tmp/base [--case produce|fetch|durable|latency] [--rounds 3] [--compression 0-4]
 
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -13,14 +13,15 @@ import { runFetch } from './load/fetch.ts'
 import { runLatency, percentiles } from './load/latency.ts'
 import { cpuMeter, repoRoot, spawnBroker } from './lib/proc.ts'
 
-const { values } = parseArgs({ options: { base: { type: 'string' }, case: { type: 'string' }, rounds: { type: 'string' }, seconds: { type: 'string' } } })
+const { values } = parseArgs({ options: { base: { type: 'string' }, case: { type: 'string' }, rounds: { type: 'string' }, seconds: { type: 'string' }, compression: { type: 'string' } } })
 if (values.base === undefined) {
-  process.stderr.write('usage: node bench/ab.ts --base DIR [--case produce|fetch|durable|latency] [--rounds 3] [--seconds 4]\n')
+  process.stderr.write('usage: node bench/ab.ts --base DIR [--case produce|fetch|durable|latency] [--rounds 3] [--seconds 4] [--compression 0-4]\n')
   process.exit(2)
 }
 const which = values.case ?? 'produce'
 const rounds = Number(values.rounds ?? 3)
 const ms = Number(values.seconds ?? 4) * 1000
+const compression = Number(values.compression ?? 0)
 const trees = [{ name: 'base', root: values.base }, { name: 'this', root: repoRoot }]
 const figures = new Map<string, number[]>(trees.map((t) => [t.name, []]))
 const cores = new Map<string, number[]>(trees.map((t) => [t.name, []]))
@@ -33,7 +34,7 @@ async function once(root: string): Promise<{ value: number; cores: number }> {
     const conn = await KafkaConn.open(b.port)
     await createTopic(conn, 'ab', 8)
     conn.close()
-    const load = { port: b.port, topic: 'ab', partitions: 8, recordSize: 1024, recordsPerBatch: 16, connections: 1, inFlight: 8, compression: 0 }
+    const load = { port: b.port, topic: 'ab', partitions: 8, recordSize: 1024, recordsPerBatch: 16, connections: 1, inFlight: 8, compression }
     if (which === 'latency') {
       const r = await runLatency({ ...load, rate: 30_000, acks: 1, durationMs: ms })
       return { value: r.latencyMs.p99, cores: 0 }

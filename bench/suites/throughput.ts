@@ -26,7 +26,7 @@ export interface ProduceCase {
   idempotent?: boolean
 }
 
-const CODECS: Record<number, string> = { 0: 'none', 1: 'gzip', 4: 'zstd' }
+const CODECS: Record<number, string> = { 0: 'none', 1: 'gzip', 2: 'snappy', 3: 'lz4', 4: 'zstd' }
 
 export const DEFAULT_CASE: ProduceCase = { recordSize: 1024, recordsPerBatch: 16, partitions: 8, connections: 1, inFlight: 8, acks: 1, compression: 0 }
 

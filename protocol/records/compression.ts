@@ -5,13 +5,13 @@
 // node-gyp build that npm runs under the machine's Node, which Node 24 then cannot load.
 // Codec failures throw CompressionError; callers decide what error code that is.
 
-import { gunzipSync, zstdDecompressSync } from 'node:zlib'
+import { gunzipSync, gzipSync, zstdCompressSync, zstdDecompressSync } from 'node:zlib'
 import { createRequire } from 'node:module'
 import { Compression } from './record-batch.ts'
 
 const require = createRequire(import.meta.url)
-const lz4 = require('lz4-napi') as { decompressFrameSync(data: Buffer): Buffer }
-const snappy = require('snappy') as { uncompressSync(data: Buffer, options?: { asBuffer?: boolean }): Buffer | string }
+const lz4 = require('lz4-napi') as { decompressFrameSync(data: Buffer): Buffer; compressFrameSync(data: Buffer): Buffer }
+const snappy = require('snappy') as { uncompressSync(data: Buffer, options?: { asBuffer?: boolean }): Buffer | string; compressSync(data: Buffer): Buffer }
 
 export class CompressionError extends Error {}
 
@@ -51,6 +51,18 @@ export function decompress(codec: number, body: Buffer): Buffer {
   } catch (err) {
     if (err instanceof CompressionError) throw err
     throw new CompressionError(`cannot decompress a ${CODEC_NAMES[codec] ?? codec} batch: ${(err as Error).message}`)
+  }
+  throw new CompressionError(`unknown compression codec ${codec}`)
+}
+
+/** `body` compressed with `codec` as Kafka clients send it (snappy raw, lz4 as a frame). */
+export function compress(codec: number, body: Buffer): Buffer {
+  switch (codec) {
+    case Compression.NONE: return body
+    case Compression.GZIP: return gzipSync(body)
+    case Compression.SNAPPY: return snappy.compressSync(body)
+    case Compression.LZ4: return lz4.compressFrameSync(body)
+    case Compression.ZSTD: return zstdCompressSync(body)
   }
   throw new CompressionError(`unknown compression codec ${codec}`)
 }

@@ -2,7 +2,7 @@
 // benchmarks and the broker's own internal topics. Clients' batches never pass through
 // here: the broker stores what it receives.
 
-import { gzipSync, zstdCompressSync } from 'node:zlib'
+import { compress } from './compression.ts'
 import {
   ATTRIBUTES_OFFSET, BASE_SEQUENCE_OFFSET, BASE_TIMESTAMP_OFFSET, BATCH_HEADER_SIZE, BATCH_LENGTH_OFFSET,
   COMPRESSION_CODEC_MASK, CONTROL_FLAG_MASK, CURRENT_MAGIC, Compression, LAST_OFFSET_DELTA_OFFSET, LOG_OVERHEAD,
@@ -34,7 +34,7 @@ export interface BuildBatchOptions {
   isControl?: boolean
   /** Marks the batch LogAppendTime (attribute bit 3); maxTimestamp then holds that time. */
   logAppendTime?: number
-  /** 0 none, 1 gzip, 4 zstd. */
+  /** 0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd. */
   compression?: number
 }
 
@@ -95,15 +95,6 @@ function encodeRecords(records: RecordInput[], timestamps: number[], baseTimesta
   return out
 }
 
-function compress(body: Buffer, codec: number): Buffer {
-  switch (codec) {
-    case Compression.NONE: return body
-    case Compression.GZIP: return gzipSync(body)
-    case Compression.ZSTD: return zstdCompressSync(body)
-    default: throw new Error(`buildRecordBatch supports compression 0 (none), 1 (gzip) and 4 (zstd), not ${codec}`)
-  }
-}
-
 /** A complete, CRC-valid magic-2 batch holding `records` (at least one). */
 export function buildRecordBatch(options: BuildBatchOptions): Buffer {
   const { records } = options
@@ -114,7 +105,7 @@ export function buildRecordBatch(options: BuildBatchOptions): Buffer {
   let maxTimestamp = timestamps[0]!
   for (const ts of timestamps) if (ts > maxTimestamp) maxTimestamp = ts
   const codec = options.compression ?? Compression.NONE
-  const body = compress(encodeRecords(records, timestamps, baseTimestamp), codec)
+  const body = compress(codec, encodeRecords(records, timestamps, baseTimestamp))
 
   const batch = Buffer.allocUnsafe(BATCH_HEADER_SIZE + body.length)
   setBaseOffset(batch, 0, options.baseOffset ?? 0)
