@@ -33,15 +33,19 @@ export interface ChildBroker {
   exited: Promise<number | null>
 }
 
-/** Runs `samsa start` in a child process on an ephemeral port and waits for its ready line. */
-export async function spawnBroker(args: string[], env: Record<string, string> = {}): Promise<ChildBroker> {
-  const child = spawn(process.execPath, [join(repoRoot, 'src/cli/main.ts'), 'start', '--host', '127.0.0.1', '--port', '0', '--log-level', 'warn', ...args], {
+/**
+ * Runs `samsa start` in a child process and waits for its ready line. The port is
+ * ephemeral unless `port` is given (a restart on the same address, for clients that
+ * reconnect across it).
+ */
+export async function spawnBroker(args: string[], env: Record<string, string> = {}, port = 0): Promise<ChildBroker> {
+  const child = spawn(process.execPath, [join(repoRoot, 'src/cli/main.ts'), 'start', '--host', '127.0.0.1', '--port', String(port), '--log-level', 'warn', ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let out = ''
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
-  const port = await new Promise<number>((resolve, reject) => {
+  const listening = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`broker did not become ready:\n${out}`)), 20_000)
     const onData = (d: Buffer): void => {
       out += d.toString()
@@ -58,5 +62,5 @@ export async function spawnBroker(args: string[], env: Record<string, string> = 
       reject(new Error(`broker exited with ${code} before ready:\n${out}`))
     })
   })
-  return { child, port, output: () => out, exited }
+  return { child, port: listening, output: () => out, exited }
 }
