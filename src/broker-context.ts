@@ -8,11 +8,11 @@ import type { TopicRegistry, TopicInfo } from './topics/topic-registry.ts'
 import type { ReplicaManager } from './partitions/replica-manager.ts'
 import type { ProducerIdManager } from './producers/producer-id-manager.ts'
 import type { RequestMemoryPool } from './server/request-memory.ts'
+import type { LogManager } from './partitions/log-manager.ts'
 import type { ApiHandler } from './handlers/api-handler.ts'
 import { GroupCoordinator } from './groups/group-coordinator.ts'
 import type { Clock } from './groups/clock.ts'
 import { topicNameProblem } from './topics/topic-name.ts'
-import { partitionKey } from './topics/partition-key.ts'
 import { ErrorCode } from '../protocol/error-codes.ts'
 
 export interface TopicOutcome {
@@ -34,12 +34,13 @@ export class BrokerContext {
   readonly producerIds: ProducerIdManager
   /** queued.max.request.bytes: request bytes read or promised and not handled yet, across connections. */
   readonly requestMemory: RequestMemoryPool
+  readonly logs: LogManager
   readonly handlers = new Map<number, ApiHandler>()
   readonly groups: GroupCoordinator
   advertisedHost: string
   advertisedPort: number
 
-  constructor(args: { options: BrokerOptions; logger: Logger; clusterId: string; topics: TopicRegistry; replicas: ReplicaManager; producerIds: ProducerIdManager; requestMemory: RequestMemoryPool; clock: Clock }) {
+  constructor(args: { options: BrokerOptions; logger: Logger; clusterId: string; topics: TopicRegistry; replicas: ReplicaManager; producerIds: ProducerIdManager; requestMemory: RequestMemoryPool; logs: LogManager; clock: Clock }) {
     this.options = args.options
     this.logger = args.logger
     this.clusterId = args.clusterId
@@ -47,6 +48,7 @@ export class BrokerContext {
     this.replicas = args.replicas
     this.producerIds = args.producerIds
     this.requestMemory = args.requestMemory
+    this.logs = args.logs
     this.advertisedHost = args.options.advertisedHost
     this.advertisedPort = args.options.advertisedPort
     this.groups = new GroupCoordinator(this, args.clock)
@@ -81,31 +83,37 @@ export class BrokerContext {
   async createTopic(name: string, partitions: number, replicationFactor: number, configs: Record<string, string>, internal = false): Promise<TopicOutcome> {
     const check = this.checkNewTopic(name, partitions, replicationFactor, configs)
     if (check.error !== ErrorCode.NONE) return check
-    const topic = this.topics.create(name, partitions, configs, internal)
+    let topic: TopicInfo
+    try {
+      topic = this.topics.create(name, partitions, configs, internal)
+    } catch (err) {
+      this.logger.error({ topic: name, err: (err as Error).message }, 'cannot create topic: the catalogue could not be written')
+      return { error: ErrorCode.KAFKA_STORAGE_ERROR, message: `Cannot create topic '${name}': ${(err as Error).message}` }
+    }
     this.logger.info({ topic: name, partitions, configs }, 'created topic')
-    await this.openPartitions(topic, true, new Map())
+    await this.logs.open(topic, true)
     return { error: ErrorCode.NONE, message: null, topic }
   }
 
-  async openPartitions(topic: TopicInfo, clean: boolean, recoveryPoints: Map<string, number>): Promise<void> {
-    const opens: Promise<unknown>[] = []
-    for (let p = 0; p < topic.partitions; p++) {
-      const recoveryPoint = recoveryPoints.get(partitionKey(topic.name, p)) ?? 0
-      opens.push(
-        this.replicas.open(topic, p, { clean, recoveryPoint }).then((result) => {
-          if (!result.ok) throw new Error(`Cannot open partition ${topic.name}-${p}: ${result.message || result.error}`)
-          if (result.recovery !== null) this.logger.warn({ topic: topic.name, partition: p, ...result.recovery, logEndOffset: result.highWatermark }, 'recovery truncated a torn log tail')
-        }),
-      )
-    }
-    await Promise.all(opens)
-  }
-
+  /**
+   * Deletes a topic so that it frees its space even on a full disk and never comes back
+   * half-deleted: its partition directories become `-delete` tombstones and are emptied
+   * first (no space needed), then the catalogue is rewritten, then the tombstones go. If
+   * the catalogue cannot be written, the tombstones finish the deletion at the next start.
+   */
   async deleteTopic(name: string): Promise<TopicOutcome> {
     if (!this.options.deleteTopicEnable) return { error: ErrorCode.TOPIC_DELETION_DISABLED, message: 'Topic deletion is disabled (delete.topic.enable=false).' }
-    const topic = this.topics.delete(name)
+    const topic = this.topics.forget(name)
     if (topic === undefined) return { error: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, message: 'This server does not host this topic-partition.' }
-    await this.replicas.deleteTopic(name, topic.partitions)
+    const failed = await this.replicas.deleteTopic(topic)
+    if (failed !== null) this.logger.error({ topic: name, error: failed.error, message: failed.message }, 'cannot move a deleted partition aside; its directory stays until removed by hand')
+    try {
+      this.topics.persist()
+    } catch (err) {
+      this.logger.error({ topic: name, err: (err as Error).message }, 'cannot rewrite the topic catalogue: the deletion finishes at the next start')
+      return { error: ErrorCode.NONE, message: null, topic }
+    }
+    await this.replicas.purgeDeleted(topic)
     this.logger.info({ topic: name }, 'deleted topic')
     return { error: ErrorCode.NONE, message: null, topic }
   }

@@ -17,6 +17,7 @@ import {
 } from './log-segment.ts'
 import { StorageError } from './storage-error.ts'
 import { ProducerStateManager, producerBatchAt, type ProducerBatch } from './producer-state.ts'
+import { SNAPSHOT_SUFFIX } from './log-file-names.ts'
 
 export { StorageError } from './storage-error.ts'
 export type { OffsetAndTimestamp } from './log-segment.ts'
@@ -76,7 +77,7 @@ export interface RecoveryReport {
   replayedBatches: number
 }
 
-export const SNAPSHOT_SUFFIX = '.snapshot'
+export { SNAPSHOT_SUFFIX }
 const SNAPSHOT_NAME = /^(\d{20})\.snapshot$/
 // Snapshots kept besides those at segment bases: enough that one still lies below the log
 // end when a crash lost the unsynced tail that the newest ones describe.
@@ -103,6 +104,7 @@ export class PartitionLog {
   readonly recoveryReport: RecoveryReport
   private dirNeedsSync = false
   private offline: string | null = null
+  private offlineAt = 0
   private closed = false
   /** Per-producer sequence state (idempotence); rebuilt on open from the latest snapshot and the log after it. */
   readonly producers: ProducerStateManager
@@ -666,8 +668,13 @@ export class PartitionLog {
     let failure: unknown = null
     if (this.offline === null) {
       try {
-        // The clean-shutdown snapshot: the next open replays nothing.
-        this.takeProducerSnapshot()
+        // The clean-shutdown snapshot spares the next open a replay; without room for it
+        // (a full disk) the next open replays instead, so its failure is not the log's.
+        try {
+          this.takeProducerSnapshot()
+        } catch {
+          unlinkQuietly(this.io, `${this.dir}/${segmentFileName(this.logEndOffset, SNAPSHOT_SUFFIX)}.tmp`)
+        }
         for (const s of this.segments) s.close()
         if (this.dirNeedsSync) this.io.fsyncDir(this.dir)
         this.recoveryPoint = this.logEndOffset
@@ -682,9 +689,32 @@ export class PartitionLog {
 
   /** Closes without flushing and removes the partition directory. */
   delete(): void {
+    this.abandon()
+    this.io.rmrf(this.dir)
+  }
+
+  /**
+   * A topic deletion's first step, which needs no free space: closes without flushing,
+   * renames the directory to `tombstone`, then removes the files in it. The empty
+   * directory stays until the topic catalogue no longer lists the topic, so a crash
+   * in between finishes the deletion at the next start instead of reviving the topic.
+   */
+  moveToTombstone(tombstone: string): void {
+    this.abandon()
+    this.io.rename(this.dir, tombstone)
+    this.io.fsyncDir(parentDir(tombstone))
+    for (const name of this.io.readdir(tombstone)) unlinkQuietly(this.io, `${tombstone}/${name}`)
+  }
+
+  /** Closes every file without flushing (the log is unusable afterwards). */
+  abandon(): void {
     for (const s of this.segments) closeQuietly(s)
     this.closed = true
-    this.io.rmrf(this.dir)
+  }
+
+  /** When the log went offline (ms since epoch), or null while it is writable. */
+  get offlineSince(): number | null {
+    return this.offline === null ? null : this.offlineAt
   }
 
   private ensureWritable(): void {
@@ -697,6 +727,7 @@ export class PartitionLog {
   private goOffline(what: string, err: unknown): StorageError {
     if (err instanceof StorageError) return err
     this.offline = `log ${this.dir} is offline after a failed ${what}: ${describe(err)}`
+    this.offlineAt = Date.now()
     return new StorageError(ErrorCode.KAFKA_STORAGE_ERROR, this.offline)
   }
 }

@@ -15,11 +15,33 @@ const snappy = require('snappy') as { uncompressSync(data: Buffer, options?: { a
 
 export class CompressionError extends Error {}
 
+/**
+ * The most a batch may decompress to. Kafka streams records out of a compressed batch;
+ * we materialise the body, so a decompression bomb (gzip and zstd reach ratios above
+ * 1000:1) must stop here rather than take the shard's memory.
+ */
+export const MAX_DECOMPRESSED_BYTES = 128 * 1024 * 1024
+
+// zlib's default 16 KiB output chunks make a typical 16-64 KiB batch body take several
+// rounds and a concatenation; sizing the first chunk from the gzip trailer's ISIZE (or a
+// larger default) does it in one.
+function gzipChunkSize(body: Buffer): number {
+  const isize = body.length >= 18 ? body.readUInt32LE(body.length - 4) : 0
+  return Math.min(Math.max(isize + 64, 64 * 1024), 8 * 1024 * 1024)
+}
+
 // snappy-java's SnappyOutputStream header: magic, then a version and a compatible version.
 const XERIAL_MAGIC = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00])
 const XERIAL_HEADER = 16
 
 function snappyBlock(block: Buffer): Buffer {
+  // A raw snappy block starts with its uncompressed length (a varint): check it first.
+  let length = 0
+  for (let i = 0, shift = 1; i < 5 && i < block.length; i++, shift *= 128) {
+    length += (block[i]! & 0x7f) * shift
+    if (block[i]! < 128) break
+  }
+  if (length > MAX_DECOMPRESSED_BYTES) throw new CompressionError(`snappy block claims ${length} bytes, above the ${MAX_DECOMPRESSED_BYTES}-byte limit`)
   return snappy.uncompressSync(block, { asBuffer: true }) as Buffer
 }
 
@@ -43,10 +65,10 @@ export function decompress(codec: number, body: Buffer): Buffer {
   try {
     switch (codec) {
       case Compression.NONE: return body
-      case Compression.GZIP: return gunzipSync(body)
+      case Compression.GZIP: return gunzipSync(body, { chunkSize: gzipChunkSize(body), maxOutputLength: MAX_DECOMPRESSED_BYTES })
       case Compression.SNAPPY: return unsnappy(body)
       case Compression.LZ4: return lz4.decompressFrameSync(body)
-      case Compression.ZSTD: return zstdDecompressSync(body)
+      case Compression.ZSTD: return zstdDecompressSync(body, { chunkSize: 64 * 1024, maxOutputLength: MAX_DECOMPRESSED_BYTES })
     }
   } catch (err) {
     if (err instanceof CompressionError) throw err

@@ -14,6 +14,7 @@
 // This is also the seam where replication would attach.
 
 import type { TopicInfo } from '../topics/topic-registry.ts'
+import type { Logger } from '../logger.ts'
 import type { ShardPool } from '../workers/shard-pool.ts'
 import type {
   AppendResult, Bounds, DescribeProducersResult, Failed, ExpireProducersResult, HandOffFlushResult, RetentionResult, FlushResult, ListOffsetsResult, OpenResult, RecoveryPoint,
@@ -34,9 +35,11 @@ export interface OpenOptions {
 export class ReplicaManager {
   private readonly shards: ShardPool
   private readonly cache = new PartitionCache()
+  private readonly logger: Logger | null
 
-  constructor(shards: ShardPool) {
+  constructor(shards: ShardPool, logger: Logger | null = null) {
     this.shards = shards
+    this.logger = logger
   }
 
   private shardOf(topic: string, partition: number): number {
@@ -67,6 +70,7 @@ export class ReplicaManager {
     const bytes = records.length
     const { result } = await this.shards.submit(this.shardOf(topic, partition), { op: 'append', topic, partition, offset: 0, length: 0 }, records)
     if (result.ok && !result.duplicate) this.cache.appended(topic, partition, result.logStartOffset, result.highWatermark, bytes)
+    if (result.ok && result.revived === true) this.logger?.info({ topic, partition, logEndOffset: result.highWatermark }, 'partition is writable again: reopened and recovered after a failed write')
     return result
   }
 
@@ -88,11 +92,24 @@ export class ReplicaManager {
     return result
   }
 
-  /** Deletes every partition of a deleted topic; fetches waiting on them answer at once. */
-  async deleteTopic(topic: string, partitions: number): Promise<Failed | null> {
-    this.cache.dropTopic(topic, partitions)
+  /**
+   * Removes every partition of a deleted topic: each directory becomes an empty
+   * `-delete` tombstone (no free space needed, then its space is freed); fetches waiting
+   * on them answer at once. purgeDeleted() removes the tombstones once the catalogue no
+   * longer lists the topic.
+   */
+  async deleteTopic(topic: TopicInfo): Promise<Failed | null> {
+    this.cache.dropTopic(topic.name, topic.partitions)
+    return this.eachPartition(topic, 'delete')
+  }
+
+  async purgeDeleted(topic: { name: string; id: string; partitions: number }): Promise<Failed | null> {
+    return this.eachPartition(topic, 'purgeDeleted')
+  }
+
+  private async eachPartition(topic: { name: string; id: string; partitions: number }, op: 'delete' | 'purgeDeleted'): Promise<Failed | null> {
     const pending = []
-    for (let p = 0; p < partitions; p++) pending.push(this.shards.submit(this.shardOf(topic, p), { op: 'delete', topic, partition: p }))
+    for (let p = 0; p < topic.partitions; p++) pending.push(this.shards.submit(this.shardOf(topic.name, p), { op, topic: topic.name, partition: p, topicId: topic.id }))
     const outcomes = await Promise.all(pending)
     for (const { result } of outcomes) if (!result.ok) return result
     return null

@@ -82,19 +82,25 @@ export class TopicRegistry {
     return other !== undefined && other !== name ? other : undefined
   }
 
+  /** Adds a topic and rewrites the catalogue; if that write fails, the topic is not added. */
   create(name: string, partitions: number, configs: Record<string, string>, internal = false): TopicInfo {
     const info = this.add({ name, id: newTopicId(), partitions, configs, internal })
-    this.persist()
+    try {
+      this.persist()
+    } catch (err) {
+      this.forget(name)
+      throw err
+    }
     return info
   }
 
-  delete(name: string): TopicInfo | undefined {
+  /** Removes a topic from memory only; persist() writes the catalogue (deletion writes it once the data is gone). */
+  forget(name: string): TopicInfo | undefined {
     const info = this.byName.get(name)
     if (info === undefined) return undefined
     this.byName.delete(name)
     this.byId.delete(info.id)
     this.collisions.delete(collisionKey(name))
-    this.persist()
     return info
   }
 
@@ -116,7 +122,8 @@ export class TopicRegistry {
     return info
   }
 
-  private persist(): void {
+  /** Rewrites the catalogue file (temp, fsync, rename) from memory. */
+  persist(): void {
     if (this.io === null || this.file === null) return
     const topics: StoredTopic[] = []
     for (const t of this.byName.values()) topics.push({ name: t.name, id: t.id, partitions: t.partitions, configs: t.configs, internal: t.internal })

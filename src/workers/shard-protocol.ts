@@ -32,7 +32,8 @@ export type ShardOp =
   | (PartitionOp & { op: 'read'; fetchOffset: number; maxBytes: number })
   | (PartitionOp & { op: 'listOffsets'; timestamp: number })
   | (PartitionOp & { op: 'describeProducers' })
-  | (PartitionOp & { op: 'delete' })
+  | (PartitionOp & { op: 'delete'; topicId: string })
+  | (PartitionOp & { op: 'purgeDeleted'; topicId: string })
   | { op: 'retention' }
   | { op: 'expireProducers' }
   | { op: 'flush' }
@@ -72,7 +73,14 @@ export interface RecoveryPoint {
 
 export type OpenResult = Failed | (Bounds & { ok: true; recovery: RecoveryReport | null })
 export type ConfigureResult = Failed | { ok: true }
-export type AppendResult = Failed | (Bounds & { ok: true; baseOffset: number; logAppendTime: number; duplicate: boolean })
+export type AppendResult = Failed | (Bounds & {
+  ok: true
+  baseOffset: number
+  logAppendTime: number
+  duplicate: boolean
+  /** The partition had gone offline (a failed write) and was reopened and recovered for this append. */
+  revived?: true
+})
 export type ReadResult =
   | Failed
   | (Bounds & {
@@ -85,9 +93,10 @@ export type ReadResult =
 export type ListOffsetsResult = Failed | (Bounds & { ok: true; offset: number; timestamp: number })
 export type DescribeProducersResult = Failed | { ok: true; producers: ProducerSummary[] }
 export type DeleteResult = Failed | { ok: true }
+export type PurgeDeletedResult = Failed | { ok: true }
 export type RetentionResult = Failed | { ok: true; deletedSegments: number }
 export type ExpireProducersResult = Failed | { ok: true; expiredProducers: number }
-export type FlushResult = Failed | { ok: true; recoveryPoints: RecoveryPoint[] }
+export type FlushResult = Failed | { ok: true; recoveryPoints: RecoveryPoint[]; /** Partitions that could not be flushed (offline, full disk): they need recovery at the next start. */ unflushed: string[] }
 export type HandOffFlushResult = Failed | { ok: true; recoveryPoints: RecoveryPoint[]; flushFiles: string[]; flushDirs: string[] }
 
 export interface ShardResults {
@@ -98,6 +107,7 @@ export interface ShardResults {
   listOffsets: ListOffsetsResult
   describeProducers: DescribeProducersResult
   delete: DeleteResult
+  purgeDeleted: PurgeDeletedResult
   retention: RetentionResult
   expireProducers: ExpireProducersResult
   flush: FlushResult

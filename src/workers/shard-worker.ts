@@ -13,6 +13,10 @@ import { PartitionLog, StorageError } from '../../storage/partition-log.ts'
 import { validateProducedRecords } from '../../storage/log-validator.ts'
 import { ErrorCode } from '../../protocol/error-codes.ts'
 import { partitionKey, parsePartitionKey } from '../topics/partition-key.ts'
+import { deletedDirName, partitionDir } from '../../storage/log-file-names.ts'
+
+// How often an offline partition is reopened to see whether writes succeed again.
+const REVIVE_MS = 100
 import type {
   AnyShardResult, Bounds, Failed, FlushResult, ExpireProducersResult, HandOffFlushResult, RetentionResult, RecoveryPoint, ShardInit, ShardOp, ShardTask, ShardTaskResult,
 } from './shard-protocol.ts'
@@ -31,6 +35,7 @@ function ownsItsMemory(b: Buffer): boolean {
 export function createShardRunner(init: ShardInit, io: FileIO = init.dataDir === null ? new MemoryFileIO() : new NodeFileIO()): (task: ShardTask) => unknown {
   const root = init.dataDir ?? '/memory'
   const logs = new Map<string, PartitionLog>()
+  const lastRevive = new WeakMap<PartitionLog, number>()
 
   // Only 'open' creates a log: every partition is opened when its topic is created or the
   // broker starts, so a missing log on any other op means the topic was deleted meanwhile
@@ -39,12 +44,31 @@ export function createShardRunner(init: ShardInit, io: FileIO = init.dataDir ===
     const key = partitionKey(op.topic, op.partition)
     let log = logs.get(key)
     if (log === undefined) {
-      log = PartitionLog.open(io, join(root, `${op.topic}-${op.partition}`), op.config, { clean: op.clean, recoveryPoint: op.recoveryPoint, now, producerIdExpirationMs: init.producerIdExpirationMs })
+      log = PartitionLog.open(io, partitionDir(root, op.topic, op.partition), op.config, { clean: op.clean, recoveryPoint: op.recoveryPoint, now, producerIdExpirationMs: init.producerIdExpirationMs })
       logs.set(key, log)
     } else {
       log.config = op.config
     }
     return log
+  }
+
+  // A log that went offline after a failed write (a full disk, say) is tried again, at
+  // most every REVIVE_MS, by reopening it with recovery: the torn tail of the failed write
+  // is cut, indexes and producer state are rebuilt. Until that succeeds the old object
+  // keeps serving reads and refusing writes.
+  function revive(op: { topic: string; partition: number }, log: PartitionLog, now: number): PartitionLog {
+    const since = log.offlineSince
+    if (since === null || now - since < REVIVE_MS || now - (lastRevive.get(log) ?? 0) < REVIVE_MS) return log
+    lastRevive.set(log, now)
+    let fresh: PartitionLog
+    try {
+      fresh = PartitionLog.open(io, log.dir, log.config, { clean: false, recoveryPoint: log.recoveryPoint, now, producerIdExpirationMs: init.producerIdExpirationMs })
+    } catch {
+      return log
+    }
+    log.abandon()
+    logs.set(partitionKey(op.topic, op.partition), fresh)
+    return fresh
   }
 
   function logFor(op: { topic: string; partition: number }): PartitionLog {
@@ -73,15 +97,16 @@ export function createShardRunner(init: ShardInit, io: FileIO = init.dataDir ===
   // An offline log (failed write or fsync) must not stop the others from flushing; the
   // first failure is reported so shutdown does not claim a clean state.
   function flushAll(): FlushResult {
-    let failed: Failed | null = null
-    for (const log of logs.values()) {
+    const unflushed: string[] = []
+    for (const [key, log] of logs) {
       try {
         log.flush()
       } catch (err) {
-        failed ??= failure(err)
+        const { topic, partition } = parsePartitionKey(key)
+        unflushed.push(`${topic}-${partition} (${failure(err).message})`)
       }
     }
-    return failed ?? { ok: true, recoveryPoints: recoveryPoints() }
+    return { ok: true, recoveryPoints: recoveryPoints(), unflushed }
   }
 
   // --fsync interval: list what needs syncing and let the main thread's background
@@ -148,7 +173,8 @@ export function createShardRunner(init: ShardInit, io: FileIO = init.dataDir ===
             break
           }
           case 'append': {
-            const log = logFor(op)
+            const current = logFor(op)
+            const log = revive(op, current, task.now)
             const records = data!.subarray(op.offset, op.offset + op.length)
             const invalid = validateProducedRecords(records, log.config, task.now)
             if (invalid.error !== 0) {
@@ -159,7 +185,9 @@ export function createShardRunner(init: ShardInit, io: FileIO = init.dataDir ===
             }
             const r = log.append(records, task.now)
             if (!r.duplicate) appended.add(log)
-            results[i] = { ok: true, baseOffset: r.baseOffset, logAppendTime: r.logAppendTime, duplicate: r.duplicate, ...bounds(log) }
+            results[i] = log === current
+              ? { ok: true, baseOffset: r.baseOffset, logAppendTime: r.logAppendTime, duplicate: r.duplicate, ...bounds(log) }
+              : { ok: true, baseOffset: r.baseOffset, logAppendTime: r.logAppendTime, duplicate: r.duplicate, ...bounds(log), revived: true }
             break
           }
           case 'read': {
@@ -191,12 +219,20 @@ export function createShardRunner(init: ShardInit, io: FileIO = init.dataDir ===
           case 'delete': {
             const key = partitionKey(op.topic, op.partition)
             const log = logs.get(key)
+            logs.delete(key)
+            const tombstone = join(root, deletedDirName(op.topic, op.partition, op.topicId))
             if (log !== undefined) {
-              logs.delete(key)
-              log.delete()
-            } else {
-              io.rmrf(join(root, `${op.topic}-${op.partition}`))
+              log.moveToTombstone(tombstone)
+            } else if (io.exists(partitionDir(root, op.topic, op.partition))) {
+              io.rename(partitionDir(root, op.topic, op.partition), tombstone)
+              io.rmrf(tombstone)
+              io.mkdirp(tombstone)
             }
+            results[i] = { ok: true }
+            break
+          }
+          case 'purgeDeleted': {
+            io.rmrf(join(root, deletedDirName(op.topic, op.partition, op.topicId)))
             results[i] = { ok: true }
             break
           }

@@ -126,3 +126,18 @@ t.test('a wrong maxTimestamp is set from the records, as Kafka does', async (t) 
   t.equal(readInt64(b, MAX_TIMESTAMP_OFFSET), now + 50, 'maxTimestamp is the largest record timestamp')
   t.ok(isCrcValid(b, 0), 'and the CRC still matches')
 })
+
+t.test('a decompression bomb is refused without inflating it', async (t) => {
+  const { gzipSync } = await import('node:zlib')
+  const { MAX_DECOMPRESSED_BYTES } = await import('../../protocol/records/compression.ts')
+  const bomb = gzipSync(Buffer.alloc(MAX_DECOMPRESSED_BYTES + 1024 * 1024))
+  const b = buildRecordBatch({ records: [{ value: Buffer.from('x') }] })
+  const batch = Buffer.concat([b.subarray(0, RECORDS_OFFSET), bomb])
+  batch.writeInt32BE(batch.length - 12, 8)
+  batch.writeInt16BE(1, ATTRIBUTES_OFFSET)
+  updateBatchCrc(batch, 0)
+  const before = process.memoryUsage().arrayBuffers
+  const r = validateProducedRecords(batch, { ...cfg, maxMessageBytes: 64 * 1024 * 1024 })
+  t.equal(r.error, ErrorCode.CORRUPT_MESSAGE, `${(bomb.length / 1024).toFixed(0)} KiB that would inflate past ${MAX_DECOMPRESSED_BYTES / 1024 / 1024} MiB`)
+  t.ok(process.memoryUsage().arrayBuffers - before < MAX_DECOMPRESSED_BYTES * 2, 'memory stays bounded')
+})

@@ -82,7 +82,7 @@ t.test('only open creates a log: a read or append for a deleted partition does n
   const io = new MemoryFileIO()
   const runner = createShardRunner(init('never'), io)
   run(runner, openTask())
-  run(runner, { ops: [{ op: 'delete', topic: 'orders', partition: 0 }], data: null, now: Date.now() })
+  run(runner, { ops: [{ op: 'delete', topic: 'orders', partition: 0, topicId: 'AAAAAAAAAAAAAAAAAAAAAQ' }], data: null, now: Date.now() })
   const read = run(runner, { ops: [{ ...ref, op: 'read', fetchOffset: 0, maxBytes: 1024 }], data: null, now: Date.now() })
   t.equal(errorOf(results(read)[0]!), ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
   const append = run(runner, appendTask([batch(1)]))

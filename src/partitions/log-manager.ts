@@ -1,0 +1,236 @@
+// The owner of the log lifecycle, in the role of Kafka's LogManager: the data dir's lock
+// and meta.properties, the clean-shutdown marker, the recovery-point and log-start
+// checkpoints, opening every partition at start (recovering them after a crash),
+// finishing topic deletions a crash interrupted, the flush, retention and producer-expiry
+// timers, and the flush at shutdown. Main thread; partition I/O itself goes through the
+// ReplicaManager to the shards.
+//
+// Start-up order matters for crash safety: the marker is read before any partition opens
+// (it decides whether logs are scanned and truncated) and removed only after every
+// partition is open, so a crash during start-up still leads to recovery next time.
+// Shutdown runs the other way round and writes the marker last, and only when every log
+// was flushed and the checkpoints written: otherwise the next start recovers.
+
+import { join } from 'node:path'
+import { NodeFileIO } from '../../storage/file-io.ts'
+import { formatCheckpoint, readCheckpointFile, writeCheckpointFile } from '../../storage/checkpoint-file.ts'
+import { cleanShutdownMarkerExists, removeCleanShutdownMarker, writeCleanShutdownMarker } from '../../storage/clean-shutdown.ts'
+import { parseDeletedDirName } from '../../storage/log-file-names.ts'
+import { lockDataDir, readOrCreateMetaProperties } from '../data-dir.ts'
+import { partitionKey } from '../topics/partition-key.ts'
+import { newTopicId, type TopicInfo, type TopicRegistry } from '../topics/topic-registry.ts'
+import { fsyncPaths, writeFileDurably } from '../workers/background-flush.ts'
+import type { BrokerOptions } from '../config/broker-options.ts'
+import type { Logger } from '../logger.ts'
+import type { RecoveryPoint, ReplicaManager } from './replica-manager.ts'
+
+const RECOVERY_POINT_FILE = 'recovery-point-offset-checkpoint'
+const LOG_START_FILE = 'log-start-offset-checkpoint'
+// Kafka's log.retention.check.interval.ms default.
+const RETENTION_CHECK_MS = 300_000
+
+export interface ShutdownReport {
+  /** Partitions whose data could not be flushed; the next start recovers them. */
+  unflushed: string[]
+  /** Whether the clean-shutdown marker was written. */
+  clean: boolean
+}
+
+export class LogManager {
+  readonly dataDir: string | null
+  /** The data dir's file layer on this thread; null in memory mode. */
+  readonly io: NodeFileIO | null
+  private readonly options: BrokerOptions
+  private readonly logger: Logger
+  private release: () => void = () => {}
+  private clean = true
+  private recoveryPoints = new Map<string, number>()
+  private timers: NodeJS.Timeout[] = []
+  private flushing: Promise<void> | null = null
+  private replicas: ReplicaManager | null = null
+  private topics: TopicRegistry | null = null
+
+  constructor(options: BrokerOptions, logger: Logger) {
+    this.options = options
+    this.logger = logger
+    this.dataDir = options.memory ? null : options.dataDir
+    this.io = this.dataDir === null ? null : new NodeFileIO()
+  }
+
+  /** Locks the data dir and reads its identity and recovery state; returns the cluster id. */
+  claim(): string {
+    const dir = this.dataDir
+    const io = this.io
+    if (dir === null || io === null) return this.options.clusterId ?? newTopicId()
+    this.release = lockDataDir(dir)
+    try {
+      const meta = readOrCreateMetaProperties(dir, this.options.nodeId, this.options.clusterId, newTopicId)
+      // A directory created just now has nothing to recover.
+      this.clean = meta.created || cleanShutdownMarkerExists(io, dir)
+      for (const e of readCheckpointFile(io, join(dir, RECOVERY_POINT_FILE))) this.recoveryPoints.set(partitionKey(e.topic, e.partition), e.offset)
+      return meta.clusterId
+    } catch (err) {
+      this.unlock()
+      throw err
+    }
+  }
+
+  /**
+   * Finishes deletions a crash or a full disk interrupted: a `-delete` directory whose
+   * topic the catalogue still lists removes the topic from it; tombstones of topics the
+   * catalogue no longer lists are removed.
+   */
+  finishDeletions(topics: TopicRegistry): void {
+    const dir = this.dataDir
+    const io = this.io
+    if (dir === null || io === null) return
+    const tombstones: string[] = []
+    for (const name of io.readdir(dir)) {
+      const parsed = parseDeletedDirName(name)
+      if (parsed === null) continue
+      tombstones.push(name)
+      const topic = topics.byId.get(parsed.topicId)
+      if (topic !== undefined) {
+        topics.forget(topic.name)
+        this.logger.warn({ topic: topic.name }, 'finishing the deletion of a topic interrupted by a crash or a full disk')
+      }
+    }
+    if (tombstones.length === 0) return
+    topics.persist()
+    for (const name of tombstones) io.rmrf(join(dir, name))
+  }
+
+  /** Opens every partition of every topic, recovering them when the last shutdown was not clean. */
+  async openAll(topics: TopicRegistry, replicas: ReplicaManager): Promise<void> {
+    this.topics = topics
+    this.replicas = replicas
+    const started = Date.now()
+    await Promise.all([...topics.all()].map((t) => this.open(t)))
+    if (!this.clean) this.logger.warn({ ms: Date.now() - started }, 'no clean shutdown marker: recovered logs from their recovery points')
+    if (this.dataDir !== null && this.io !== null) removeCleanShutdownMarker(this.io, this.dataDir)
+    this.recoveryPoints = new Map()
+  }
+
+  /** Opens a topic's partitions (new topics: nothing to recover). */
+  async open(topic: TopicInfo, created = false): Promise<void> {
+    const replicas = this.replicas!
+    const opens: Promise<unknown>[] = []
+    for (let p = 0; p < topic.partitions; p++) {
+      const recoveryPoint = this.recoveryPoints.get(partitionKey(topic.name, p)) ?? 0
+      opens.push(
+        replicas.open(topic, p, { clean: created || this.clean, recoveryPoint }).then((result) => {
+          if (!result.ok) throw new Error(`Cannot open partition ${topic.name}-${p}: ${result.message || result.error}`)
+          if (result.recovery !== null) this.logger.warn({ topic: topic.name, partition: p, ...result.recovery, logEndOffset: result.highWatermark }, 'recovery truncated a torn log tail')
+        }),
+      )
+    }
+    await Promise.all(opens)
+  }
+
+  /** Starts the flush (--fsync interval), retention and producer-expiry timers. */
+  startTimers(): void {
+    const replicas = this.replicas!
+    const dir = this.dataDir
+    if (this.options.fsync === 'interval' && dir !== null) {
+      this.every(this.options.fsyncIntervalMs, () => {
+        if (this.flushing !== null) return
+        this.flushing = this.backgroundFlush(dir)
+          .catch((err: unknown) => this.logger.error({ err }, 'periodic flush failed'))
+          .finally(() => {
+            this.flushing = null
+          })
+      })
+    }
+    this.every(RETENTION_CHECK_MS, () => {
+      replicas.applyRetention().then(
+        (results) => {
+          for (const r of results) if (!r.ok) this.logger.error({ error: r.error, message: r.message }, 'retention check failed')
+        },
+        (err: unknown) => this.logger.error({ err }, 'retention check failed'),
+      )
+    })
+    this.every(this.options.producerIdExpirationCheckIntervalMs, () => {
+      replicas.expireProducers().catch((err: unknown) => this.logger.error({ err }, 'producer id expiration check failed'))
+    })
+  }
+
+  private every(ms: number, fn: () => void): void {
+    const timer = setInterval(fn, ms)
+    timer.unref()
+    this.timers.push(timer)
+  }
+
+  // --fsync interval: the shards list what they wrote, the fdatasyncs run on libuv's pool
+  // (background-flush.ts), then the checkpoints move. Nobody waits on the disk for a timer.
+  private async backgroundFlush(dir: string): Promise<void> {
+    const outcomes = (await this.replicas!.handOffFlush()).filter((o) => o.ok)
+    await fsyncPaths(outcomes.flatMap((o) => o.flushFiles), outcomes.flatMap((o) => o.flushDirs))
+    const e = this.checkpointEntries(outcomes.flatMap((o) => o.recoveryPoints))
+    await writeFileDurably(join(dir, RECOVERY_POINT_FILE), formatCheckpoint(e.recovery))
+    await writeFileDurably(join(dir, LOG_START_FILE), formatCheckpoint(e.logStart))
+  }
+
+  private checkpointEntries(points: RecoveryPoint[]): { recovery: Array<{ topic: string; partition: number; offset: number }>; logStart: Array<{ topic: string; partition: number; offset: number }> } {
+    const live = points.filter((p) => this.topics?.get(p.topic) !== undefined)
+    return {
+      recovery: live.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.recoveryPoint })),
+      logStart: live.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.logStartOffset })),
+    }
+  }
+
+  /**
+   * Flushes and closes every log, writes the checkpoints, then the marker. What cannot be
+   * flushed (an offline partition, a full disk) is reported, not thrown: the broker still
+   * stops cleanly and the next start recovers those partitions.
+   */
+  async shutdown(): Promise<ShutdownReport> {
+    for (const t of this.timers) clearInterval(t)
+    this.timers = []
+    if (this.flushing !== null) await this.flushing
+    const replicas = this.replicas
+    const report: ShutdownReport = { unflushed: [], clean: false }
+    if (replicas !== null) {
+      const points: RecoveryPoint[] = []
+      for (const o of await replicas.closeLogs()) {
+        if (!o.ok) report.unflushed.push(o.message)
+        else {
+          points.push(...o.recoveryPoints)
+          report.unflushed.push(...o.unflushed)
+        }
+      }
+      await replicas.shutdown()
+      const dir = this.dataDir
+      const io = this.io
+      if (dir !== null && io !== null) {
+        let checkpointed = false
+        try {
+          const e = this.checkpointEntries(points)
+          writeCheckpointFile(io, join(dir, RECOVERY_POINT_FILE), e.recovery)
+          writeCheckpointFile(io, join(dir, LOG_START_FILE), e.logStart)
+          checkpointed = true
+        } catch (err) {
+          this.logger.error({ err: (err as Error).message }, 'cannot write the checkpoints at shutdown')
+        }
+        if (report.unflushed.length === 0 && checkpointed) {
+          try {
+            writeCleanShutdownMarker(io, dir)
+            report.clean = true
+          } catch (err) {
+            this.logger.error({ err: (err as Error).message }, 'cannot write the clean-shutdown marker')
+          }
+        }
+        if (report.unflushed.length > 0) this.logger.warn({ partitions: report.unflushed }, 'these partitions could not be flushed at shutdown: the next start recovers them')
+        else if (!report.clean) this.logger.warn('shutdown without the clean-shutdown marker: the next start recovers every log from its recovery point')
+      }
+    }
+    this.unlock()
+    return report
+  }
+
+  /** Releases the data dir lock (start-up failures; shutdown does it itself). */
+  unlock(): void {
+    const release = this.release
+    this.release = () => {}
+    release()
+  }
+}
