@@ -38,8 +38,8 @@ const VALID: ValidationResult = Object.freeze({ error: ErrorCode.NONE })
 const MIN_RECORD_SIZE = 14
 const MAX_CODEC = 4
 
-function invalid(error: number, message: string): ValidationResult {
-  return { error, message }
+function invalid(error: number, message: string): HeaderValidation {
+  return { error, message, codec: -1 }
 }
 
 /**
@@ -48,6 +48,26 @@ function invalid(error: number, message: string): ValidationResult {
  * appended, else the Kafka error code for that partition and a reason.
  */
 export function validateProducedRecords(records: Buffer, config: ValidatedConfig, now: number = Date.now()): ValidationResult {
+  const header = validateBatchHeader(records, config)
+  if (header.error !== ErrorCode.NONE) return { error: header.error, message: header.message }
+  let body: Buffer
+  try {
+    body = decompress(header.codec, records.subarray(RECORDS_OFFSET))
+  } catch (err) {
+    if (err instanceof CompressionError) return invalid(ErrorCode.CORRUPT_MESSAGE, err.message)
+    throw err
+  }
+  return validateRecordsBody(records, body, config, now)
+}
+
+/** A batch whose header passed: its codec, so its body can be decompressed (possibly elsewhere) before validateRecordsBody. */
+export type HeaderValidation = ValidationResult & { codec: number }
+
+/**
+ * The checks up to the records: one intact magic-2 batch, within max.message.bytes, CRC,
+ * codec, counts, control flag, producer fields. Cheap; no decompression.
+ */
+export function validateBatchHeader(records: Buffer, config: Pick<ValidatedConfig, 'maxMessageBytes'>): HeaderValidation {
   const length = records.length
   if (length === 0) return invalid(ErrorCode.INVALID_RECORD, 'Produce requests must contain exactly one record batch per partition, found none')
   if (length < LOG_OVERHEAD) return invalid(ErrorCode.CORRUPT_MESSAGE, `Record batch truncated: ${length} bytes`)
@@ -86,14 +106,16 @@ export function validateProducedRecords(records: Buffer, config: ValidatedConfig
   if (readInt64(records, PRODUCER_ID_OFFSET) >= 0 && records.readInt32BE(BASE_SEQUENCE_OFFSET) < 0) {
     return invalid(ErrorCode.INVALID_RECORD, 'An idempotent or transactional batch needs a base sequence >= 0')
   }
+  return { error: ErrorCode.NONE, codec }
+}
 
-  let body: Buffer
-  try {
-    body = decompress(codec, records.subarray(RECORDS_OFFSET, size))
-  } catch (err) {
-    if (err instanceof CompressionError) return invalid(ErrorCode.CORRUPT_MESSAGE, err.message)
-    throw err
-  }
+/**
+ * The record-level checks of a batch whose header passed, given its records body
+ * (decompressed when the batch is compressed). May set the batch's maxTimestamp.
+ */
+export function validateRecordsBody(records: Buffer, body: Buffer, config: ValidatedConfig, now: number): ValidationResult {
+  const attributes = batchAttributes(records, 0)
+  const count = batchRecordCount(records, 0)
   const logAppendTime = config.messageTimestampType === 'LogAppendTime'
   const checked = checkRecords(body, count, readInt64(records, BASE_TIMESTAMP_OFFSET), logAppendTime ? null : config, now)
   if (typeof checked === 'string') return invalid(ErrorCode.INVALID_RECORD, checked)

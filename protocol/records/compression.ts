@@ -5,13 +5,21 @@
 // node-gyp build that npm runs under the machine's Node, which Node 24 then cannot load.
 // Codec failures throw CompressionError; callers decide what error code that is.
 
-import { gunzipSync, gzipSync, zstdCompressSync, zstdDecompressSync } from 'node:zlib'
+import { gunzip, gunzipSync, gzipSync, zstdCompressSync, zstdDecompress, zstdDecompressSync } from 'node:zlib'
 import { createRequire } from 'node:module'
 import { Compression } from './record-batch.ts'
 
 const require = createRequire(import.meta.url)
-const lz4 = require('lz4-napi') as { decompressFrameSync(data: Buffer): Buffer; compressFrameSync(data: Buffer): Buffer }
-const snappy = require('snappy') as { uncompressSync(data: Buffer, options?: { asBuffer?: boolean }): Buffer | string; compressSync(data: Buffer): Buffer }
+const lz4 = require('lz4-napi') as {
+  decompressFrameSync(data: Buffer): Buffer
+  decompressFrame(data: Buffer): Promise<Buffer>
+  compressFrameSync(data: Buffer): Buffer
+}
+const snappy = require('snappy') as {
+  uncompressSync(data: Buffer, options?: { asBuffer?: boolean }): Buffer | string
+  uncompress(data: Buffer, options?: { asBuffer?: boolean }): Promise<Buffer | string>
+  compressSync(data: Buffer): Buffer
+}
 
 export class CompressionError extends Error {}
 
@@ -34,14 +42,18 @@ function gzipChunkSize(body: Buffer): number {
 const XERIAL_MAGIC = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00])
 const XERIAL_HEADER = 16
 
-function snappyBlock(block: Buffer): Buffer {
-  // A raw snappy block starts with its uncompressed length (a varint): check it first.
+// A raw snappy block starts with its uncompressed length (a varint): checked first.
+function checkSnappyLength(block: Buffer): void {
   let length = 0
   for (let i = 0, shift = 1; i < 5 && i < block.length; i++, shift *= 128) {
     length += (block[i]! & 0x7f) * shift
     if (block[i]! < 128) break
   }
   if (length > MAX_DECOMPRESSED_BYTES) throw new CompressionError(`snappy block claims ${length} bytes, above the ${MAX_DECOMPRESSED_BYTES}-byte limit`)
+}
+
+function snappyBlock(block: Buffer): Buffer {
+  checkSnappyLength(block)
   return snappy.uncompressSync(block, { asBuffer: true }) as Buffer
 }
 
@@ -75,6 +87,40 @@ export function decompress(codec: number, body: Buffer): Buffer {
     throw new CompressionError(`cannot decompress a ${CODEC_NAMES[codec] ?? codec} batch: ${(err as Error).message}`)
   }
   throw new CompressionError(`unknown compression codec ${codec}`)
+}
+
+/**
+ * decompress() off the calling thread: on libuv's thread pool (zlib's async calls, and
+ * the napi-rs packages' async tasks), so a shard can decompress several batches at once
+ * while its own thread stays free for appends. Rejects with CompressionError.
+ */
+export async function decompressAsync(codec: number, body: Buffer): Promise<Buffer> {
+  const wrap = (err: unknown): never => {
+    if (err instanceof CompressionError) throw err
+    throw new CompressionError(`cannot decompress a ${CODEC_NAMES[codec] ?? codec} batch: ${(err as Error).message}`)
+  }
+  const zlibDone = (resolve: (b: Buffer) => void, reject: (e: unknown) => void) => (err: Error | null, out: Buffer) => (err === null ? resolve(out) : reject(err))
+  try {
+    switch (codec) {
+      case Compression.NONE: return body
+      case Compression.GZIP: return await new Promise<Buffer>((resolve, reject) => gunzip(body, { chunkSize: gzipChunkSize(body), maxOutputLength: MAX_DECOMPRESSED_BYTES }, zlibDone(resolve, reject)))
+      case Compression.ZSTD: return await new Promise<Buffer>((resolve, reject) => zstdDecompress(body, { chunkSize: 64 * 1024, maxOutputLength: MAX_DECOMPRESSED_BYTES }, zlibDone(resolve, reject)))
+      case Compression.LZ4: return await lz4.decompressFrame(body)
+      case Compression.SNAPPY: return await unsnappyAsync(body)
+    }
+  } catch (err) {
+    return wrap(err)
+  }
+  throw new CompressionError(`unknown compression codec ${codec}`)
+}
+
+async function unsnappyAsync(body: Buffer): Promise<Buffer> {
+  if (body.length < XERIAL_HEADER || !body.subarray(0, XERIAL_MAGIC.length).equals(XERIAL_MAGIC)) {
+    checkSnappyLength(body)
+    return (await snappy.uncompress(body, { asBuffer: true })) as Buffer
+  }
+  // Framed bodies are rare (the Java client's) and made of 32 KiB chunks: decompressed here.
+  return unsnappy(body)
 }
 
 /** `body` compressed with `codec` as Kafka clients send it (snappy raw, lz4 as a frame). */

@@ -10,7 +10,9 @@ import { join } from 'node:path'
 import { Piscina } from 'piscina'
 import { NodeFileIO, MemoryFileIO, type FileIO } from '../../storage/file-io.ts'
 import { PartitionLog, StorageError } from '../../storage/partition-log.ts'
-import { validateProducedRecords } from '../../storage/log-validator.ts'
+import { validateBatchHeader, validateProducedRecords, validateRecordsBody, type ValidationResult } from '../../storage/log-validator.ts'
+import { CompressionError, decompressAsync } from '../../protocol/records/compression.ts'
+import { BATCH_HEADER_SIZE, COMPRESSION_CODEC_MASK, Compression, RECORDS_OFFSET, batchAttributes } from '../../protocol/records/record-batch.ts'
 import { ErrorCode } from '../../protocol/error-codes.ts'
 import { partitionKey, parsePartitionKey } from '../topics/partition-key.ts'
 import { deletedDirName, partitionDir } from '../../storage/log-file-names.ts'
@@ -148,8 +150,46 @@ export function createShardRunner(init: ShardInit, io: FileIO = init.dataDir ===
     return { ok: true, expiredProducers }
   }
 
-  return function runShardTask(task: ShardTask): unknown {
+  // lz4 and snappy batches are decompressed on libuv's thread pool before the task's
+  // operations run, all at once; the operations then run in order exactly as for other
+  // batches. Measured in-process (64 batches of 16 KiB per task): lz4 11.5k -> 18.9k and
+  // snappy 9.9k -> 19.3k batches/s; gzip and zstd went the other way through node:zlib's
+  // async calls (12.5k -> 10.7k, 15.3k -> 11.1k), so those stay on this thread. A body
+  // that failed to decompress is kept as its error.
+  function decompressAhead(task: ShardTask, data: Buffer): Promise<Map<number, Buffer | CompressionError>> | null {
+    let pending: Promise<unknown>[] | null = null
+    const bodies = new Map<number, Buffer | CompressionError>()
+    for (let i = 0; i < task.ops.length; i++) {
+      const op = task.ops[i]!
+      if (op.op !== 'append' || op.length < BATCH_HEADER_SIZE) continue
+      const records = data.subarray(op.offset, op.offset + op.length)
+      const codec = batchAttributes(records, 0) & COMPRESSION_CODEC_MASK
+      if (codec !== Compression.LZ4 && codec !== Compression.SNAPPY) continue
+      const log = logs.get(partitionKey(op.topic, op.partition))
+      if (log === undefined || validateBatchHeader(records, log.config).error !== 0) continue
+      ;(pending ??= []).push(decompressAsync(codec, records.subarray(RECORDS_OFFSET)).then(
+        (body) => bodies.set(i, body),
+        (err: unknown) => bodies.set(i, err instanceof CompressionError ? err : new CompressionError(String(err))),
+      ))
+    }
+    return pending === null ? null : Promise.all(pending).then(() => bodies)
+  }
+
+  function validate(records: Buffer, log: PartitionLog, body: Buffer | CompressionError | undefined, now: number): ValidationResult {
+    if (body === undefined) return validateProducedRecords(records, log.config, now)
+    const header = validateBatchHeader(records, log.config)
+    if (header.error !== 0) return { error: header.error, message: header.message }
+    if (body instanceof CompressionError) return { error: ErrorCode.CORRUPT_MESSAGE, message: body.message }
+    return validateRecordsBody(records, body, log.config, now)
+  }
+
+  function runShardTask(task: ShardTask): unknown {
     const data = task.data === null ? null : Buffer.from(task.data)
+    const ahead = data === null ? null : decompressAhead(task, data)
+    return ahead === null ? runOps(task, data, null) : ahead.then((bodies) => runOps(task, data, bodies))
+  }
+
+  function runOps(task: ShardTask, data: Buffer | null, bodies: Map<number, Buffer | CompressionError> | null): unknown {
     const results: AnyShardResult[] = new Array(task.ops.length)
     const reads: Buffer[] = []
     const owned: ArrayBuffer[] = []
@@ -176,7 +216,7 @@ export function createShardRunner(init: ShardInit, io: FileIO = init.dataDir ===
             const current = logFor(op)
             const log = revive(op, current, task.now)
             const records = data!.subarray(op.offset, op.offset + op.length)
-            const invalid = validateProducedRecords(records, log.config, task.now)
+            const invalid = validate(records, log, bodies?.get(i), task.now)
             if (invalid.error !== 0) {
               const failed: Failed = { ok: false, error: invalid.error, message: invalid.message ?? '' }
               if (invalid.recordErrors !== undefined) failed.recordErrors = invalid.recordErrors
@@ -311,6 +351,8 @@ export function createShardRunner(init: ShardInit, io: FileIO = init.dataDir ===
       [Piscina.valueSymbol]: result,
     } as never)
   }
+
+  return runShardTask
 }
 
 // piscina calls the default export; each worker thread is one shard.
