@@ -51,7 +51,7 @@ export class IndexFile {
 
   flush(): void {
     if (!this.dirty) return
-    this.io.fsync(this.open())
+    this.io.datasync(this.open())
     this.dirty = false
   }
 

@@ -490,7 +490,7 @@ export class LogSegment {
   /** fsyncs the .log alone if it changed: its appended batches are durable, the indexes (rebuilt by recovery) are not. */
   syncLog(): void {
     if (this.dirty) {
-      this.io.fsync(this.handle)
+      this.io.datasync(this.handle)
       this.dirty = false
     }
   }
@@ -516,7 +516,7 @@ export class LogSegment {
   /** fsyncs the .log and both indexes if anything changed; an inactive segment then lets go of its index descriptors. */
   flush(): void {
     if (this.dirty) {
-      this.io.fsync(this.handle)
+      this.io.datasync(this.handle)
       this.dirty = false
     }
     this.offsetIndex.file.flush()

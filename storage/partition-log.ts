@@ -286,7 +286,7 @@ export class PartitionLog {
       throw err
     }
     try {
-      this.io.fsync(handle)
+      this.io.datasync(handle)
     } finally {
       this.io.close(handle)
     }

@@ -280,7 +280,7 @@ t.test('a failed write takes the log offline with KAFKA_STORAGE_ERROR', async (t
 t.test('a failed fsync takes the log offline', async (t) => {
   const { io, log } = openLog()
   log.append(makeBatch(), 0)
-  io.failNext('fsync')
+  io.failNext('datasync')
   t.throws(() => log.flush(), { code: ErrorCode.KAFKA_STORAGE_ERROR })
   t.equal(log.recoveryPoint, 0, 'the recovery point does not move')
   t.throws(() => log.append(makeBatch(), 0), { code: ErrorCode.KAFKA_STORAGE_ERROR })
