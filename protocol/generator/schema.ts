@@ -172,13 +172,47 @@ export function parseMessage(file: string, json: any): Message {
   }
 }
 
-// Request, response and header schemas; data/metadata record schemas are not
-// wire messages and are left out.
-export function loadMessages(dir: string): Message[] {
-  const out: Message[] = []
+const isWireMessage = (json: any): boolean => json.type === 'request' || json.type === 'response' || json.type === 'header'
+
+// Every key of a schema except `about`: Kafka's prose stays out of the repository.
+function withoutProse(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutProse)
+  if (value === null || typeof value !== 'object') return value
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(value)) if (k !== 'about') out[k] = withoutProse(v)
+  return out
+}
+
+export const SCHEMA_FACTS_FORMAT = 1
+
+/**
+ * The facts of the wire-message schemas in `dir` (names, types, version ranges, flexible
+ * versions, tags, defaults; no prose), as the JSON text checked into the repository so
+ * the generator and its tests work without Kafka's schema directory.
+ */
+export function schemaFactsText(dir: string): string {
+  const schemas: Record<string, unknown> = {}
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
     const json = readSchemaJson(join(dir, file))
-    if (json.type !== 'request' && json.type !== 'response' && json.type !== 'header') continue
+    if (isWireMessage(json)) schemas[file] = withoutProse(json)
+  }
+  return JSON.stringify({ format: SCHEMA_FACTS_FORMAT, source: 'Apache Kafka clients/src/main/resources/common/message', schemas }, null, 1) + '\n'
+}
+
+// Request, response and header schemas, from Kafka's schema directory or from the facts
+// file generated from it; data/metadata record schemas are not wire messages and are
+// left out.
+export function loadMessages(source: string): Message[] {
+  const out: Message[] = []
+  if (source.endsWith('.json')) {
+    const facts = JSON.parse(readFileSync(source, 'utf8')) as { format: number; schemas: Record<string, any> }
+    if (facts.format !== SCHEMA_FACTS_FORMAT) throw new Error(`${source}: unknown format ${facts.format}`)
+    for (const file of Object.keys(facts.schemas).sort()) out.push(parseMessage(file, facts.schemas[file]))
+    return out
+  }
+  for (const file of readdirSync(source).filter((f) => f.endsWith('.json')).sort()) {
+    const json = readSchemaJson(join(source, file))
+    if (!isWireMessage(json)) continue
     out.push(parseMessage(file, json))
   }
   return out

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { spawnSync } from 'node:child_process'
-import { cpSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -47,7 +47,29 @@ t.test('--check reports edited, missing and stale files', async (t) => {
 t.test('a missing schema directory is reported', async (t) => {
   const res = run('--check', '--schemas', join(tmpdir(), 'does-not-exist-samsa'))
   t.equal(res.code, 2)
-  t.match(res.out, /schema directory not found/)
+  t.match(res.out, /schemas not found/)
+})
+
+const facts = join(root, 'protocol/generator/kafka-schema-facts.json')
+const shared = join(root, '../shared/kafka-messages')
+
+t.test('the checked-in schema facts generate the same code, without Kafka\'s schema directory', async (t) => {
+  const res = run('--check', '--schemas', facts)
+  t.equal(res.code, 0, res.out)
+  t.match(res.out, /checked-in facts/)
+  t.notMatch(readFileSync(facts, 'utf8'), /"about"/, 'no prose from the schemas')
+})
+
+t.test('the facts file is checked against the schema directory when it is there', { skip: existsSync(shared) ? false : `${shared} is not beside the repository` }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'samsa-facts-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const copy = join(dir, 'facts.json')
+  writeFileSync(copy, readFileSync(facts, 'utf8').replace('"validVersions": "0-11"', '"validVersions": "0-12"'))
+  const res = run('--check', '--schemas', shared, '--facts', copy)
+  t.equal(res.code, 1)
+  t.match(res.out, /facts\.json \(differs/)
+  t.equal(run('--schemas', shared, '--facts', copy).code, 0, 'regenerating repairs it')
+  t.equal(readFileSync(copy, 'utf8'), readFileSync(facts, 'utf8'))
 })
 
 t.test('generated files are marked and need nothing outside the package', async (t) => {
