@@ -35,6 +35,8 @@ export class BrokerContext {
   /** queued.max.request.bytes: request bytes read or promised and not handled yet, across connections. */
   readonly requestMemory: RequestMemoryPool
   readonly logs: LogManager
+  /** The one clock behind timers handlers set (long polls, group timers); tests advance a ManualClock. */
+  readonly clock: Clock
   readonly handlers = new Map<number, ApiHandler>()
   readonly groups: GroupCoordinator
   advertisedHost: string
@@ -49,6 +51,7 @@ export class BrokerContext {
     this.producerIds = args.producerIds
     this.requestMemory = args.requestMemory
     this.logs = args.logs
+    this.clock = args.clock
     this.advertisedHost = args.options.advertisedHost
     this.advertisedPort = args.options.advertisedPort
     this.groups = new GroupCoordinator(this, args.clock)

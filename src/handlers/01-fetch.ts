@@ -1,7 +1,8 @@
 // Fetch (key 1), versions 4-12 (13+ address topics by id; platformatic would then pick
 // them, so they wait until topic ids resolve end to end).
 // - Long polling: answers as soon as min_bytes are available or at max_wait_ms, and
-//   sleeps on the partition cache (woken by appends) rather than polling the shards.
+//   sleeps on the partition cache (woken by appends) rather than polling the shards. The
+//   deadline runs on the broker's clock, so tests advance it instead of waiting.
 //   A client that disconnects cancels its wait.
 // - Reads start at the whole batch containing fetch_offset. Partitions are read in
 //   parallel on their shards, then trimmed in request order to partition_max_bytes and
@@ -120,12 +121,13 @@ function waitForAppend(ctx: RequestContext, wanted: Wanted[], deadline: number, 
   return new Promise((resolve) => {
     let arrived = seen
     const finish = (): void => {
-      clearTimeout(timer)
+      timer.cancel()
       unwatch()
       ctx.signal.removeEventListener('abort', finish)
       resolve()
     }
-    const timer = setTimeout(finish, Math.max(0, deadline - Date.now()))
+    const clock = ctx.broker.clock
+    const timer = clock.setTimer(Math.max(0, deadline - clock.now()), finish)
     const unwatch = ctx.broker.replicas.watch(wanted, (bytes) => {
       arrived += bytes
       if (arrived >= minBytes || bytes === 0) finish()
@@ -156,7 +158,8 @@ export default defineHandler<FetchRequest, FetchResponse>({
 
     const responseMaxBytes = req.maxBytes > 0 ? req.maxBytes : 0x7fffffff
     const minBytes = Math.max(1, req.minBytes)
-    const deadline = Date.now() + Math.max(0, req.maxWaitMs)
+    const clock = broker.clock
+    const deadline = clock.now() + Math.max(0, req.maxWaitMs)
     let bytes = 0
     // A fetch whose partitions are all caught up sleeps first instead of asking the shards.
     let read = worthReading(ctx, wanted) || req.maxWaitMs <= 0
@@ -166,7 +169,7 @@ export default defineHandler<FetchRequest, FetchResponse>({
         bytes = r.bytes
         if (r.errors) break
       }
-      if (bytes >= minBytes || Date.now() >= deadline || ctx.signal.aborted) {
+      if (bytes >= minBytes || clock.now() >= deadline || ctx.signal.aborted) {
         if (!read) await readAll(ctx, wanted, responseMaxBytes)
         break
       }

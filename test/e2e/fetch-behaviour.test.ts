@@ -2,14 +2,15 @@
 // and v12 (flexible): long polling, min_bytes, size limits, whole batches, errors, the
 // offsets reported with every partition, and responses staying in request order.
 
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { pino } from 'pino'
-import { startBroker } from '../../src/broker.ts'
+import { startBroker, type RunningBroker } from '../../src/broker.ts'
+import { ManualClock } from '../../src/groups/clock.ts'
 import { memoryBroker, tempDir } from '../helpers/broker.ts'
 import { RawClient } from '../helpers/raw-client.ts'
-import { batchOf, createTopic, decodeFrame, fetch, fetchOne, fetchRequest, produce, sleep, splitBatches, ZERO_UUID } from '../helpers/wire-requests.ts'
+import { batchOf, createTopic, decodeFrame, fetch, fetchOne, fetchRequest, produce, splitBatches, ZERO_UUID } from '../helpers/wire-requests.ts'
 import { batchBaseOffset, batchLastOffset, batchSize } from '../../protocol/records/record-batch.ts'
 import { decodeAllRecords } from '../../protocol/records/record-batch-builder.ts'
 import { defaultMetadataRequest } from '../../protocol/messages/metadata-request.ts'
@@ -23,75 +24,85 @@ const VERSIONS = [4, 12]
 
 const values = (records: Buffer | null): string[] => (records === null ? [] : decodeAllRecords(records).map((r) => r.value!.toString()))
 
+/** A broker on a ManualClock: a long poll's max_wait_ms passes only when the test advances it. */
+async function clockBroker(t: Test, options: Record<string, unknown> = {}): Promise<{ broker: RunningBroker; clock: ManualClock }> {
+  const clock = new ManualClock()
+  const broker = await startBroker({ host: '127.0.0.1', port: 0, memory: true, shards: 2, logLevel: 'silent', ...options }, { clock })
+  t.teardown(() => broker.close())
+  return { broker, clock }
+}
+
+/**
+ * Whether `pending` has settled once the broker has answered a request sent after it on
+ * another connection (so the first request was read and is waiting, not in transit).
+ */
+async function settledAfterRoundTrip(pending: Promise<unknown>, other: RawClient): Promise<boolean> {
+  let settled = false
+  void pending.then(() => (settled = true), () => (settled = true))
+  await other.request(3, 12, { ...defaultMetadataRequest(), topics: [] })
+  await new Promise((resolve) => setImmediate(resolve))
+  return settled
+}
+
 t.test('long polling', async (t) => {
-  const broker = await memoryBroker(t)
+  const { broker, clock } = await clockBroker(t)
   const c = await RawClient.connect(broker.port)
-  t.teardown(() => c.close())
+  const c2 = await RawClient.connect(broker.port)
+  t.teardown(() => {
+    c.close()
+    c2.close()
+  })
   await createTopic(c, 'poll')
   await produce(c, 'poll', 0, batchOf(['a', 'b']))
 
   for (const v of VERSIONS) {
     await t.test(`v${v}: with nothing new, waits max_wait_ms and answers empty with the high watermark`, async (t) => {
       const hw = (await fetchOne(c, 'poll', 0, 0)).highWatermark
-      const started = performance.now()
-      const res = await fetch(c, v, [{ topic: 'poll', partition: 0, offset: hw }], { maxWaitMs: 300 })
-      const took = performance.now() - started
-      t.ok(took >= 250, `waited ${Math.round(took)} ms (>= 250)`)
-      t.ok(took < 1500, `but not much longer (${Math.round(took)} ms < 1500)`)
-      const p = res.responses[0]!.partitions[0]!
-      t.equal(p.errorCode, ErrorCode.NONE)
+      const pending = fetch(c, v, [{ topic: 'poll', partition: 0, offset: hw }], { maxWaitMs: 300 })
+      t.notOk(await settledAfterRoundTrip(pending, c2), 'not answered before max_wait_ms')
+      clock.advance(299)
+      t.notOk(await settledAfterRoundTrip(pending, c2), 'nor 1 ms before it')
+      clock.advance(1)
+      const p = (await pending).responses[0]!.partitions[0]!
+      t.equal(p.errorCode, ErrorCode.NONE, 'answered at max_wait_ms')
       t.equal(p.records?.length ?? 0, 0, 'no records')
       t.equal(p.highWatermark, hw, 'high watermark')
       t.ok(hw >= 2)
     })
 
     await t.test(`v${v}: answers as soon as data arrives`, async (t) => {
-      const c2 = await RawClient.connect(broker.port)
-      t.teardown(() => c2.close())
       const hw = (await fetchOne(c, 'poll', 0, 0)).highWatermark
-      const started = performance.now()
       const pending = fetch(c, v, [{ topic: 'poll', partition: 0, offset: hw }], { maxWaitMs: 5000 })
-      await sleep(100)
+      t.notOk(await settledAfterRoundTrip(pending, c2), 'waits while there is nothing')
       await produce(c2, 'poll', 0, batchOf([`late-${v}`]))
-      const res = await pending
-      const took = performance.now() - started
-      t.ok(took >= 90, `did not answer before the data (${Math.round(took)} ms)`)
-      t.ok(took < 2000, `answered well before max_wait_ms (${Math.round(took)} ms)`)
-      const p = res.responses[0]!.partitions[0]!
+      // The clock never moved: only the append can have ended the wait.
+      const p = (await pending).responses[0]!.partitions[0]!
       t.same(values(p.records), [`late-${v}`], 'with the new batch')
       t.equal(p.highWatermark, hw + 1)
     })
 
     await t.test(`v${v}: min_bytes above one small batch waits for more data`, async (t) => {
-      const c2 = await RawClient.connect(broker.port)
-      t.teardown(() => c2.close())
       const hw = (await fetchOne(c, 'poll', 0, 0)).highWatermark
       const small = batchOf(['tiny'])
       const big = batchOf(['x'.repeat(3000)])
 
       // One small batch is not enough: the fetch runs to its deadline and returns it.
-      let started = performance.now()
       let pending = fetch(c, v, [{ topic: 'poll', partition: 0, offset: hw }], { maxWaitMs: 800, minBytes: 2000 })
-      await sleep(100)
+      await settledAfterRoundTrip(pending, c2)
       await produce(c2, 'poll', 0, small)
+      t.notOk(await settledAfterRoundTrip(pending, c2), `a ${small.length}-byte batch does not satisfy min_bytes 2000`)
+      clock.advance(800)
       let res = await pending
-      let took = performance.now() - started
-      t.ok(took >= 750, `a ${small.length}-byte batch does not satisfy min_bytes 2000 (${Math.round(took)} ms)`)
-      t.ok(took < 2000, `answered at the deadline (${Math.round(took)} ms)`)
-      t.same(values(res.responses[0]!.partitions[0]!.records), ['tiny'], 'with what arrived')
+      t.same(values(res.responses[0]!.partitions[0]!.records), ['tiny'], 'at the deadline it returns what arrived')
 
       // A second, larger batch completes min_bytes and ends the wait early.
-      started = performance.now()
       pending = fetch(c, v, [{ topic: 'poll', partition: 0, offset: hw + 1 }], { maxWaitMs: 5000, minBytes: 2000 })
-      await sleep(100)
+      await settledAfterRoundTrip(pending, c2)
       await produce(c2, 'poll', 0, small)
-      await sleep(100)
+      t.notOk(await settledAfterRoundTrip(pending, c2), 'still waiting after the first small batch')
       await produce(c2, 'poll', 0, big)
       res = await pending
-      took = performance.now() - started
-      t.ok(took >= 190, `waited past the first small batch (${Math.round(took)} ms)`)
-      t.ok(took < 2000, `answered once min_bytes were there (${Math.round(took)} ms)`)
-      t.same(values(res.responses[0]!.partitions[0]!.records), ['tiny', 'x'.repeat(3000)], 'both batches')
+      t.same(values(res.responses[0]!.partitions[0]!.records), ['tiny', 'x'.repeat(3000)], 'both batches, before the deadline')
     })
   }
 })
@@ -99,7 +110,8 @@ t.test('long polling', async (t) => {
 t.test('a client that disconnects during a long poll disturbs nothing', async (t) => {
   const lines: string[] = []
   const logger = pino({ level: 'info' }, { write: (s: string) => void lines.push(s) })
-  const broker = await startBroker({ host: '127.0.0.1', port: 0, memory: true, shards: 2 }, { logger })
+  const clock = new ManualClock()
+  const broker = await startBroker({ host: '127.0.0.1', port: 0, memory: true, shards: 2 }, { logger, clock })
   t.teardown(() => broker.close())
   const c = await RawClient.connect(broker.port)
   t.teardown(() => c.close())
@@ -107,20 +119,20 @@ t.test('a client that disconnects during a long poll disturbs nothing', async (t
 
   for (const v of VERSIONS) {
     const leaver = await RawClient.connect(broker.port)
+    const pending = leaver.nextFrame(30_000)
     leaver.write(leaver.frameFor(1, v, fetchRequest([{ topic: 'gone', partition: 0, offset: 0 }], { maxWaitMs: 3000 })))
-    await sleep(50)
+    await settledAfterRoundTrip(pending, c)
     leaver.close()
     await leaver.closed
   }
 
   const other = await RawClient.connect(broker.port)
   t.teardown(() => other.close())
-  const started = performance.now()
   const pending = fetch(other, 12, [{ topic: 'gone', partition: 0, offset: 0 }], { maxWaitMs: 3000 })
-  await sleep(50)
+  await settledAfterRoundTrip(pending, c)
   t.equal((await produce(c, 'gone', 0, batchOf(['still here']))).errorCode, ErrorCode.NONE, 'produce still works')
   const res = await pending
-  t.ok(performance.now() - started < 2000, 'another long poll is still woken by the append')
+  t.pass('another long poll is still woken by the append (the clock never moved)')
   t.same(values(res.responses[0]!.partitions[0]!.records), ['still here'])
   t.same(values((await fetchOne(c, 'gone', 0, 0, 4)).records), ['still here'], 'and a plain fetch reads it')
   const bad = lines.filter((l) => (JSON.parse(l) as { level: number }).level >= 50)
@@ -214,7 +226,7 @@ t.test('size limits and batch boundaries', async (t) => {
 })
 
 t.test('errors', async (t) => {
-  const broker = await memoryBroker(t)
+  const { broker } = await clockBroker(t)
   const c = await RawClient.connect(broker.port)
   t.teardown(() => c.close())
   await createTopic(c, 'errs', 2)
@@ -235,10 +247,10 @@ t.test('errors', async (t) => {
       p = await fetchOne(c, 'errs', 2, 0, v)
       t.equal(p.errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'unknown partition')
 
-      // An error answers at once, even with a long max_wait_ms; the healthy partition still gets its data.
-      const started = performance.now()
+      // An error answers at once, even with a long max_wait_ms (the clock never moves
+      // here); the healthy partition still gets its data.
       const res = await fetch(c, v, [{ topic: 'errs', partition: 0, offset: 0 }, { topic: 'nope', partition: 0, offset: 0 }], { maxWaitMs: 3000, minBytes: 1 << 20 })
-      t.ok(performance.now() - started < 1000, 'an error ends the long poll')
+      t.pass('an error ends the long poll')
       t.same(values(res.responses[0]!.partitions[0]!.records), ['a', 'b', 'c'])
       t.equal(res.responses[1]!.partitions[0]!.errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
     })
@@ -246,7 +258,7 @@ t.test('errors', async (t) => {
 })
 
 t.test('offsets reported with every partition, sessions, and response order', async (t) => {
-  const broker = await memoryBroker(t)
+  const { broker, clock } = await clockBroker(t)
   const c = await RawClient.connect(broker.port)
   t.teardown(() => c.close())
   await createTopic(c, 'offs', 2)
@@ -289,24 +301,18 @@ t.test('offsets reported with every partition, sessions, and response order', as
       const p = await RawClient.connect(broker.port)
       t.teardown(() => p.close())
       const metadata = { ...defaultMetadataRequest(), topics: null }
-      const started = performance.now()
+      // Both waiters are registered up front: RawClient drops frames nobody waits for.
+      const both = Promise.all([p.nextFrame(30_000), p.nextFrame(30_000)])
       p.write(Buffer.concat([
         p.frameFor(1, v, fetchRequest([{ topic: 'offs', partition: 1, offset: 0 }], { maxWaitMs: 400 }), 101),
         p.frameFor(3, v === 4 ? 1 : 12, metadata, 102),
       ]))
-      // Both waiters are registered up front: RawClient drops frames nobody waits for.
-      let firstAt = 0
-      const [first, second] = await Promise.all([
-        p.nextFrame().then((f) => {
-          firstAt = performance.now() - started
-          return f
-        }),
-        p.nextFrame(),
-      ])
-      t.ok(first !== null && second !== null, `v${v}: both answered`)
+      t.notOk(await settledAfterRoundTrip(both, c), `v${v}: the metadata answer waits behind the long poll`)
+      clock.advance(400)
+      const [first, second] = await both
+      t.ok(first !== null && second !== null, `v${v}: both answered once the poll's time is up`)
       const fetched = decodeFrame<FetchResponse>(first!, 1, v)
       t.equal(fetched.correlationId, 101, `v${v}: the fetch response comes first`)
-      t.ok(firstAt >= 350, `v${v}: after its long poll (${Math.round(firstAt)} ms)`)
       t.equal(fetched.body.responses[0]!.partitions[0]!.highWatermark, 0)
       const meta = decodeFrame<MetadataResponse>(second!, 3, v === 4 ? 1 : 12)
       t.equal(meta.correlationId, 102, `v${v}: then the metadata response`)
@@ -326,8 +332,7 @@ t.test(
   'a topic deleted during a long poll',
   async (t) => {
     const dataDir = tempDir(t)
-    const broker = await startBroker({ host: '127.0.0.1', port: 0, dataDir, shards: 1, logLevel: 'silent' })
-    t.teardown(() => broker.close())
+    const { broker } = await clockBroker(t, { memory: false, dataDir, shards: 1 })
     const c = await RawClient.connect(broker.port)
     const poller = await RawClient.connect(broker.port)
     t.teardown(() => {
@@ -336,15 +341,14 @@ t.test(
     })
     await createTopic(c, 'doomed')
     await produce(c, 'doomed', 0, batchOf(['a']))
-    const started = performance.now()
     const pending = fetch(poller, 12, [{ topic: 'doomed', partition: 0, offset: 1 }], { maxWaitMs: 3000 })
-    await sleep(100)
+    t.notOk(await settledAfterRoundTrip(pending, c), 'the poll waits')
     const del = await c.request<DeleteTopicsResponse>(20, 6, { ...defaultDeleteTopicsRequest(), topics: [{ name: 'doomed', topicId: ZERO_UUID }] })
     t.equal(del.responses[0]!.errorCode, ErrorCode.NONE, 'deleted')
     const res = await pending
-    t.ok(performance.now() - started < 2000, 'the poll answers at once')
-    t.equal(res.responses[0]!.partitions[0]!.errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'with UNKNOWN_TOPIC_OR_PARTITION')
-    await sleep(50)
+    t.equal(res.responses[0]!.partitions[0]!.errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'the poll answers at once (the clock never moved), with UNKNOWN_TOPIC_OR_PARTITION')
+    // A fetch after the deletion reaches the shards behind it: the directory must stay gone.
+    t.equal((await fetchOne(c, 'doomed', 0, 0)).errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
     t.notOk(existsSync(join(dataDir, 'doomed-0')), 'and the partition directory stays deleted')
   },
 )
