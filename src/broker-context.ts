@@ -35,14 +35,19 @@ export class BrokerContext {
   /** queued.max.request.bytes: request bytes read or promised and not handled yet, across connections. */
   readonly requestMemory: RequestMemoryPool
   readonly logs: LogManager
-  /** The one clock behind timers handlers set (long polls, group timers); tests advance a ManualClock. */
+  /** The clock behind group timers; tests advance a ManualClock. */
   readonly clock: Clock
+  /**
+   * The clock behind Fetch long polls (max_wait_ms). Separate from the group clock so a
+   * test can drive group timers by hand while real consumers' long polls still end.
+   */
+  readonly pollClock: Clock
   readonly handlers = new Map<number, ApiHandler>()
   readonly groups: GroupCoordinator
   advertisedHost: string
   advertisedPort: number
 
-  constructor(args: { options: BrokerOptions; logger: Logger; clusterId: string; topics: TopicRegistry; replicas: ReplicaManager; producerIds: ProducerIdManager; requestMemory: RequestMemoryPool; logs: LogManager; clock: Clock }) {
+  constructor(args: { options: BrokerOptions; logger: Logger; clusterId: string; topics: TopicRegistry; replicas: ReplicaManager; producerIds: ProducerIdManager; requestMemory: RequestMemoryPool; logs: LogManager; clock: Clock; pollClock: Clock }) {
     this.options = args.options
     this.logger = args.logger
     this.clusterId = args.clusterId
@@ -52,6 +57,7 @@ export class BrokerContext {
     this.requestMemory = args.requestMemory
     this.logs = args.logs
     this.clock = args.clock
+    this.pollClock = args.pollClock
     this.advertisedHost = args.options.advertisedHost
     this.advertisedPort = args.options.advertisedPort
     this.groups = new GroupCoordinator(this, args.clock)

@@ -48,6 +48,8 @@ export interface StartExtras {
   logger?: Logger
   /** Drives every group timer; tests pass a ManualClock and advance it. */
   clock?: Clock
+  /** Drives Fetch long polls (max_wait_ms); tests of long polling pass a ManualClock. */
+  pollClock?: Clock
 }
 
 export async function startBroker(partial: Partial<BrokerOptions> = {}, extras: StartExtras = {}): Promise<RunningBroker> {
@@ -74,7 +76,7 @@ export async function startBroker(partial: Partial<BrokerOptions> = {}, extras: 
     const producerIds = new ProducerIdManager(logs.io, logs.dataDir)
     const requestMemory = new RequestMemoryPool(options.queuedMaxRequestBytes)
     replicas = new ReplicaManager(new ShardPool(options.shards, { dataDir: logs.dataDir, fsync: options.fsync, producerIdExpirationMs: options.producerIdExpirationMs }, requestMemory), logger)
-    broker = new BrokerContext({ options, logger, clusterId, topics, replicas, producerIds, requestMemory, logs, clock: extras.clock ?? systemClock })
+    broker = new BrokerContext({ options, logger, clusterId, topics, replicas, producerIds, requestMemory, logs, clock: extras.clock ?? systemClock, pollClock: extras.pollClock ?? systemClock })
     for (const h of handlers) broker.handlers.set(h.apiKey, h)
     await logs.openAll(topics, replicas)
   } catch (err) {

@@ -2,7 +2,7 @@
 // them, so they wait until topic ids resolve end to end).
 // - Long polling: answers as soon as min_bytes are available or at max_wait_ms, and
 //   sleeps on the partition cache (woken by appends) rather than polling the shards. The
-//   deadline runs on the broker's clock, so tests advance it instead of waiting.
+//   deadline runs on the broker's poll clock, so tests advance it instead of waiting.
 //   A client that disconnects cancels its wait.
 // - Reads start at the whole batch containing fetch_offset. Partitions are read in
 //   parallel on their shards, then trimmed in request order to partition_max_bytes and
@@ -126,7 +126,7 @@ function waitForAppend(ctx: RequestContext, wanted: Wanted[], deadline: number, 
       ctx.signal.removeEventListener('abort', finish)
       resolve()
     }
-    const clock = ctx.broker.clock
+    const clock = ctx.broker.pollClock
     const timer = clock.setTimer(Math.max(0, deadline - clock.now()), finish)
     const unwatch = ctx.broker.replicas.watch(wanted, (bytes) => {
       arrived += bytes
@@ -158,7 +158,7 @@ export default defineHandler<FetchRequest, FetchResponse>({
 
     const responseMaxBytes = req.maxBytes > 0 ? req.maxBytes : 0x7fffffff
     const minBytes = Math.max(1, req.minBytes)
-    const clock = broker.clock
+    const clock = broker.pollClock
     const deadline = clock.now() + Math.max(0, req.maxWaitMs)
     let bytes = 0
     // A fetch whose partitions are all caught up sleeps first instead of asking the shards.

@@ -27,7 +27,7 @@ const values = (records: Buffer | null): string[] => (records === null ? [] : de
 /** A broker on a ManualClock: a long poll's max_wait_ms passes only when the test advances it. */
 async function clockBroker(t: Test, options: Record<string, unknown> = {}): Promise<{ broker: RunningBroker; clock: ManualClock }> {
   const clock = new ManualClock()
-  const broker = await startBroker({ host: '127.0.0.1', port: 0, memory: true, shards: 2, logLevel: 'silent', ...options }, { clock })
+  const broker = await startBroker({ host: '127.0.0.1', port: 0, memory: true, shards: 2, logLevel: 'silent', ...options }, { pollClock: clock })
   t.teardown(() => broker.close())
   return { broker, clock }
 }
@@ -111,7 +111,7 @@ t.test('a client that disconnects during a long poll disturbs nothing', async (t
   const lines: string[] = []
   const logger = pino({ level: 'info' }, { write: (s: string) => void lines.push(s) })
   const clock = new ManualClock()
-  const broker = await startBroker({ host: '127.0.0.1', port: 0, memory: true, shards: 2 }, { logger, clock })
+  const broker = await startBroker({ host: '127.0.0.1', port: 0, memory: true, shards: 2 }, { logger, pollClock: clock })
   t.teardown(() => broker.close())
   const c = await RawClient.connect(broker.port)
   t.teardown(() => c.close())
