@@ -83,3 +83,29 @@ t.test('pipelined large produce requests over several shards keep per-partition 
   const broker = await memoryBroker(t, { shards: 3 })
   await pipelinedProduce(t, broker.port, 'ordered-wide', 6, 16)
 })
+
+t.test('several connections producing to one partition at once: each connection\'s records keep its order', async (t) => {
+  const broker = await memoryBroker(t, { memory: false, dataDir: tempDir(t), shards: 1, fsync: 'always' })
+  const setup = await RawClient.connect(broker.port)
+  t.teardown(() => setup.close())
+  await createTopic(setup, 'shared')
+  const conns = await Promise.all([0, 1, 2].map(() => RawClient.connect(broker.port)))
+  t.teardown(() => conns.forEach((c) => c.close()))
+  const perConn = 12
+  await Promise.all(conns.map(async (c, k) => {
+    const frames = Array.from({ length: perConn }, (_, i) => c.frameFor(0, 9, produceRequest([{ topic: 'shared', partition: 0, records: batchOf([`c${k}-${i}:${'y'.repeat(64 * 1024)}`]) }], 1), 500 + i))
+    const answers = frames.map(() => c.nextFrame(60_000))
+    for (const f of frames) {
+      c.write(f)
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+    const bases: number[] = []
+    for (const a of answers) bases.push(decodeFrame<ProduceResponse>((await a)!, 0, 9).body.responses[0]!.partitionResponses[0]!.baseOffset)
+    t.ok(bases.every((b, i) => i === 0 || b > bases[i - 1]!), `connection ${k}: base offsets increase in send order`)
+  }))
+  const stored = await readAllValues(setup, 'shared', 0, 3 * perConn)
+  t.equal(stored.length, 3 * perConn, 'every record stored once')
+  for (let k = 0; k < 3; k++) {
+    t.same(stored.filter((s) => s.tag.startsWith(`c${k}-`)).map((s) => s.tag), Array.from({ length: perConn }, (_, i) => `c${k}-${i}`), `connection ${k}: its records read back in its send order`)
+  }
+})

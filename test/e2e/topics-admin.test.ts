@@ -105,6 +105,14 @@ t.test('CreateTopics', async (t) => {
     results = await create(c, 7, [topic('rf3', 1, 3), topic('rf0', 1, 0)])
     t.same(results.map((x) => x.errorCode), [ErrorCode.INVALID_REPLICATION_FACTOR, ErrorCode.INVALID_REPLICATION_FACTOR], 'replication factor 3 and 0: INVALID_REPLICATION_FACTOR')
     t.notOk((await topicNames(c)).some((n) => n.startsWith('rf')), 'nothing created')
+
+    // One node opening a log per partition caps a topic at 10,000 partitions.
+    results = await create(c, 7, [topic('too-wide', 10_001)])
+    t.equal(results[0]!.errorCode, ErrorCode.INVALID_PARTITIONS, '10,001 partitions: INVALID_PARTITIONS')
+    t.match(results[0]!.errorMessage, /must not exceed 10000/)
+    results = await create(c, 7, [topic('wide-check', 10_000)], true)
+    t.equal(results[0]!.errorCode, ErrorCode.NONE, '10,000 partitions pass validation (validate_only)')
+    t.notOk((await topicNames(c)).some((n) => n === 'too-wide' || n === 'wide-check'), 'nothing created')
   })
 
   await t.test('configs', async (t) => {

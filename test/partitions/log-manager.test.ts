@@ -7,7 +7,7 @@ import t from 'tap'
 import { existsSync, readdirSync, renameSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { startBroker } from '../../src/broker.ts'
-import { tempDir } from '../helpers/broker.ts'
+import { spawnBroker, tempDir } from '../helpers/broker.ts'
 import { RawClient } from '../helpers/raw-client.ts'
 import { batchOf, createTopic, produce } from '../helpers/wire-requests.ts'
 import { deletedDirName, parseDeletedDirName } from '../../storage/log-file-names.ts'
@@ -46,4 +46,36 @@ t.test('a deletion a crash interrupted after the tombstones is finished at the n
   t.teardown(() => c.close())
   t.equal((await produce(c, 'doomed', 0, batchOf(['x']))).errorCode, 3, 'producing to it: UNKNOWN_TOPIC_OR_PARTITION')
   t.equal((await produce(c, 'kept', 0, batchOf(['k2']))).baseOffset, 1, 'the other topic kept its data')
+})
+
+t.test('the data dir is locked against a second broker, and belongs to one node id', async (t) => {
+  const dataDir = tempDir(t)
+  const first = await startBroker({ ...quiet, dataDir })
+  // The lock is per process (a pid file): the second broker is another process, as in real life.
+  await t.rejects(spawnBroker(['--data-dir', dataDir]), /in use by another broker \(pid \d+/, 'a second broker on the same directory is refused')
+  await first.close()
+  await t.rejects(startBroker({ ...quiet, dataDir, nodeId: 7 }), /belongs to node\.id 0, but this broker is node 7/, 'another node id is refused')
+  const again = await startBroker({ ...quiet, dataDir })
+  t.equal(again.nodeId, 0, 'the owner starts again')
+  await again.close()
+})
+
+t.test('topic configs and deletions survive a restart on disk', async (t) => {
+  const dataDir = tempDir(t)
+  let broker = await startBroker({ ...quiet, dataDir })
+  let c = await RawClient.connect(broker.port)
+  await createTopic(c, 'small-messages', 1, { 'max.message.bytes': '1000' })
+  await createTopic(c, 'removed')
+  t.equal((await c.request(20, 6, { topics: [{ name: 'removed', topicId: 'AAAAAAAAAAAAAAAAAAAAAA' }], timeoutMs: 5000 })).responses[0].errorCode, 0)
+  c.close()
+  await broker.close()
+
+  broker = await startBroker({ ...quiet, dataDir })
+  t.teardown(() => broker.close())
+  c = await RawClient.connect(broker.port)
+  t.teardown(() => c.close())
+  t.equal((await produce(c, 'small-messages', 0, batchOf(['x'.repeat(2000)]))).errorCode, 10, 'max.message.bytes=1000 still applies: MESSAGE_TOO_LARGE')
+  t.equal((await produce(c, 'small-messages', 0, batchOf(['fits']))).errorCode, 0)
+  t.equal((await produce(c, 'removed', 0, batchOf(['x']))).errorCode, 3, 'the deleted topic stays deleted')
+  t.equal(broker.stats().topics, 1)
 })
