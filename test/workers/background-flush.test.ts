@@ -2,7 +2,7 @@
 // fdatasyncs them off every hot thread and only then moves the recovery-point checkpoint.
 
 import t from 'tap'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, linkSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { PartitionLog } from '../../storage/partition-log.ts'
 import { NodeFileIO } from '../../storage/file-io.ts'
@@ -27,15 +27,20 @@ t.test('a log hands off exactly the files written since the last hand-off', asyn
   log.append(batch(2), Date.now())
   const third = log.handOffFlush()
   t.ok(third.files.length > 0 && third.recoveryPoint === 5, 'a new append is listed again')
-  await fsyncPaths([...third.files, join(dir, 'no-such-file.log')], [dir])
-  t.pass('syncing by path skips files deleted meanwhile')
+  await t.resolves(fsyncPaths([...third.files, join(dir, 'no-such-file.log')], [dir]), 'syncing by path skips files deleted meanwhile')
 })
 
-t.test('writeFileDurably replaces a file atomically', async (t) => {
-  const file = join(tempDir(t), 'checkpoint')
+t.test('writeFileDurably replaces a file by rename, never by rewriting it in place', async (t) => {
+  const dir = tempDir(t)
+  const file = join(dir, 'checkpoint')
   await writeFileDurably(file, Buffer.from('one'))
+  // A second name for the first file: an in-place rewrite would change what it shows.
+  linkSync(file, join(dir, 'old-inode'))
+  const before = statSync(file).ino
   await writeFileDurably(file, Buffer.from('two'))
   t.equal(readFileSync(file, 'utf8'), 'two')
+  t.not(statSync(file).ino, before, 'the name now points at a new file')
+  t.equal(readFileSync(join(dir, 'old-inode'), 'utf8'), 'one', 'the old file was never touched, so a crash mid-write leaves it whole')
   t.notOk(existsSync(`${file}.tmp`), 'no temp file left behind')
 })
 
