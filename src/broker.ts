@@ -31,6 +31,12 @@ export interface RunningBroker {
   /** Committed offset versus log end per partition the group committed (for metrics and tools). */
   groupLag(groupId: string): PartitionLag[]
   close(): Promise<void>
+  /**
+   * Test hook, memory storage only: a power cut under the running broker (unsynced
+   * writes are lost, every partition is recovered). Durability tests use it with real
+   * clients attached; it shows whether acknowledged data was really synced.
+   */
+  simulatePowerLoss(): Promise<void>
 }
 
 export interface BrokerStats {
@@ -122,5 +128,6 @@ export async function startBroker(partial: Partial<BrokerOptions> = {}, extras: 
     groupLag: (groupId) => broker.groups.lag(groupId),
     stats: () => ({ connections: running.connectionCount, topics: broker.topics.byName.size, shardTasks: broker.replicas.tasksSent(), queuedRequestBytes: broker.requestMemory.usedBytes, connectionsWaitingForMemory: broker.requestMemory.blockedCount }),
     close,
+    simulatePowerLoss: () => logs.simulatePowerLoss(),
   }
 }

@@ -111,14 +111,14 @@ export class LogManager {
     this.recoveryPoints = new Map()
   }
 
-  /** Opens a topic's partitions (new topics: nothing to recover). */
-  async open(topic: TopicInfo, created = false): Promise<void> {
+  /** Opens a topic's partitions (new topics: nothing to recover; `recover`: scan everything, as after a crash). */
+  async open(topic: TopicInfo, created = false, recover = false): Promise<void> {
     const replicas = this.replicas!
     const opens: Promise<unknown>[] = []
     for (let p = 0; p < topic.partitions; p++) {
-      const recoveryPoint = this.recoveryPoints.get(partitionKey(topic.name, p)) ?? 0
+      const recoveryPoint = recover ? 0 : this.recoveryPoints.get(partitionKey(topic.name, p)) ?? 0
       opens.push(
-        replicas.open(topic, p, { clean: created || this.clean, recoveryPoint }).then((result) => {
+        replicas.open(topic, p, { clean: !recover && (created || this.clean), recoveryPoint }).then((result) => {
           if (!result.ok) throw new Error(`Cannot open partition ${topic.name}-${p}: ${result.message || result.error}`)
           if (result.recovery !== null) this.logger.warn({ topic: topic.name, partition: p, ...result.recovery, logEndOffset: result.highWatermark }, 'recovery truncated a torn log tail')
         }),
@@ -225,6 +225,17 @@ export class LogManager {
     }
     this.unlock()
     return report
+  }
+
+  /**
+   * Test hook for memory storage: a power cut under the running broker. Every shard
+   * loses what was not synced, then every partition reopens with recovery, as at the
+   * next start. Clients stay connected; coordinators are not reloaded.
+   */
+  async simulatePowerLoss(): Promise<void> {
+    if (this.dataDir !== null) throw new Error('simulatePowerLoss needs memory storage')
+    await this.replicas!.powerLoss()
+    await Promise.all([...this.topics!.all()].map((t) => this.open(t, false, true)))
   }
 
   /** Releases the data dir lock (start-up failures; shutdown does it itself). */

@@ -149,6 +149,11 @@ export class ReplicaManager {
     return (await this.shards.broadcast({ op: 'close' })).map((o) => o.result)
   }
 
+  /** Test hook (memory storage): every shard loses what was not synced, as in a power cut. Reopen the partitions afterwards. */
+  async powerLoss(): Promise<void> {
+    for (const { result } of await this.shards.broadcast({ op: 'powerLoss' })) if (!result.ok) throw new Error(result.message)
+  }
+
   async shutdown(): Promise<void> {
     await this.shards.close()
   }

@@ -39,6 +39,8 @@ export type ShardOp =
   | { op: 'flush' }
   | { op: 'handOffFlush' }
   | { op: 'close' }
+  /** Test hook, memory storage only: drop every log unflushed and lose unsynced bytes, as a power cut would. */
+  | { op: 'powerLoss' }
 
 export type ShardOpName = ShardOp['op']
 
@@ -113,6 +115,7 @@ export interface ShardResults {
   flush: FlushResult
   handOffFlush: HandOffFlushResult
   close: FlushResult
+  powerLoss: Failed | { ok: true }
 }
 
 export type AnyShardResult = ShardResults[ShardOpName]

@@ -292,6 +292,14 @@ export function createShardRunner(init: ShardInit, io: FileIO = init.dataDir ===
             results[i] = handOffAll()
             break
           }
+          case 'powerLoss': {
+            if (!(io instanceof MemoryFileIO)) throw new StorageError(ErrorCode.UNKNOWN_SERVER_ERROR, 'a simulated power loss needs memory storage')
+            for (const log of logs.values()) log.abandon()
+            logs.clear()
+            io.crash()
+            results[i] = { ok: true }
+            break
+          }
           case 'close': {
             results[i] = flushAll()
             for (const log of logs.values()) {
