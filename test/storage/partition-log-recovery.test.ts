@@ -30,6 +30,7 @@ function readAllBatches(t: Test, log: PartitionLog): Buffer {
 t.test('crash recovery with MemoryFileIO over many seeds', async (t) => {
   const SEEDS = 150
   let tornRuns = 0
+  let damagedRuns = 0
   for (let seed = 0; seed < SEEDS; seed++) {
     const random = seededRandom(seed)
     const io = new MemoryFileIO()
@@ -50,6 +51,28 @@ t.test('crash recovery with MemoryFileIO over many seeds', async (t) => {
       }
     }
     const mode = seed % 3
+    // Every other seed: the tail is synced (so it survives the crash) and one batch past
+    // the recovery point is damaged on disk with its header intact, which only the CRC
+    // scan of unclean recovery catches (a clean open trusts headers between index entries).
+    let damaged: Written | null = null
+    if (seed % 2 === 1) {
+      log.syncData()
+      const candidates = written.filter((w) => w.base >= flushedEnd)
+      if (candidates.length > 0) {
+        damaged = candidates[Math.floor(random() * candidates.length)]!
+        for (const name of io.readdir(dir).filter((n) => n.endsWith('.log'))) {
+          const file = io.readFile(`${dir}/${name}`)
+          const at = file.indexOf(damaged.bytes)
+          if (at < 0) continue
+          file[at + damaged.bytes.length - 1]! ^= 0x5a
+          const h = io.open(`${dir}/${name}`, 'rw')
+          io.write(h, file, 0)
+          io.datasync(h)
+          io.close(h)
+          break
+        }
+      }
+    }
     io.crash({ keepUnsyncedBytes: mode === 0 ? 0 : 'random', garbage: mode === 2, random })
 
     const recovered = PartitionLog.open(io, dir, cfg, { clean: false, recoveryPoint: flushedEnd, now: 1e6 })
@@ -60,6 +83,10 @@ t.test('crash recovery with MemoryFileIO over many seeds', async (t) => {
     if (!boundary) t.fail(`${label}: log end ${leo} is not at a batch boundary`)
     if (leo > written[written.length - 1]!.last + 1) t.fail(`${label}: log end ${leo} beyond what was written`)
     if (recovered.recoveryReport.truncatedBytes > 0) tornRuns++
+    if (damaged !== null) {
+      damagedRuns++
+      if (leo > damaged.base) t.fail(`${label}: the damaged batch at ${damaged.base} was kept (log end ${leo})`)
+    }
 
     const all = readAllBatches(t, recovered)
     const expected = Buffer.concat(written.filter((w) => w.last < leo).map((w) => w.bytes))
@@ -81,6 +108,44 @@ t.test('crash recovery with MemoryFileIO over many seeds', async (t) => {
     readAllBatches(t, again)
   }
   t.ok(tornRuns > 10, `torn tails were actually exercised (${tornRuns} runs truncated bytes)`)
+  t.ok(damagedRuns > 30, `damaged batches behind intact indexes were exercised (${damagedRuns} runs)`)
+})
+
+// Cases only unclean recovery handles: the indexes on disk are intact (flushed), so a
+// clean open would trust the .log past them; a batch written after the last flush and
+// synced, then damaged on disk with its header intact, must be cut by the CRC scan
+// recovery does from the recovery point. Switching that scan off makes these fail.
+t.test('a damaged batch past the recovery point, behind intact indexes, is cut only by unclean recovery', async (t) => {
+  for (const damage of ['payload byte', 'crc field'] as const) {
+    const io = new MemoryFileIO()
+    io.mkdirp('/data')
+    const dir = '/data/t-0'
+    // Default index interval: the few batches fit between two index entries, so a clean
+    // open scans only their headers and would keep a damaged payload.
+    const cfg = config()
+    const log = PartitionLog.open(io, dir, cfg, { clean: true, recoveryPoint: 0, now: 0 })
+    for (let i = 0; i < 4; i++) log.append(makeBatch({ records: 2, fill: i }), i)
+    log.flush()
+    const flushedEnd = log.recoveryPoint
+    const tail = makeBatch({ records: 3, fill: 9 })
+    log.append(tail, 9)
+    log.syncData()
+    const path = `${dir}/00000000000000000000.log`
+    const file = io.readFile(path)
+    const at = file.length - tail.length
+    if (damage === 'payload byte') file[file.length - 2]! ^= 0xff
+    if (damage === 'crc field') file[at + 17]! ^= 0x01
+    const h = io.open(path, 'rw')
+    io.write(h, file, 0)
+    io.datasync(h)
+    io.close(h)
+    io.crash()
+
+    const recovered = PartitionLog.open(io, dir, cfg, { clean: false, recoveryPoint: flushedEnd, now: 10 })
+    t.equal(recovered.logEndOffset, flushedEnd, `${damage}: the log ends before the damaged batch`)
+    t.ok(recovered.recoveryReport.truncatedBytes > 0, `${damage}: recovery reports what it cut`)
+    t.equal(recovered.read(0, 1 << 20, { minOneBatch: true }).records.length, file.length - tail.length, `${damage}: the batches before it are all there`)
+  }
 })
 
 t.test('crash before any flush recovers to an empty or partial log', async (t) => {
