@@ -56,6 +56,8 @@ export interface StartExtras {
   clock?: Clock
   /** Drives Fetch long polls (max_wait_ms); tests of long polling pass a ManualClock. */
   pollClock?: Clock
+  /** Storage time: segment.ms, retention, LogAppendTime, timestamp bounds, producer expiry. */
+  storageClock?: Clock
 }
 
 export async function startBroker(partial: Partial<BrokerOptions> = {}, extras: StartExtras = {}): Promise<RunningBroker> {
@@ -81,7 +83,7 @@ export async function startBroker(partial: Partial<BrokerOptions> = {}, extras: 
     logs.finishDeletions(topics)
     const producerIds = new ProducerIdManager(logs.io, logs.dataDir)
     const requestMemory = new RequestMemoryPool(options.queuedMaxRequestBytes)
-    replicas = new ReplicaManager(new ShardPool(options.shards, { dataDir: logs.dataDir, fsync: options.fsync, producerIdExpirationMs: options.producerIdExpirationMs }, requestMemory), logger)
+    replicas = new ReplicaManager(new ShardPool(options.shards, { dataDir: logs.dataDir, fsync: options.fsync, producerIdExpirationMs: options.producerIdExpirationMs }, requestMemory, extras.storageClock ?? systemClock), logger)
     broker = new BrokerContext({ options, logger, clusterId, topics, replicas, producerIds, requestMemory, logs, clock: extras.clock ?? systemClock, pollClock: extras.pollClock ?? systemClock })
     for (const h of handlers) broker.handlers.set(h.apiKey, h)
     await logs.openAll(topics, replicas)

@@ -13,6 +13,7 @@
 import { availableParallelism } from 'node:os'
 import { Piscina } from 'piscina'
 import { UNBOUNDED, type RequestMemoryPool } from '../server/request-memory.ts'
+import { systemClock, type Clock } from '../groups/clock.ts'
 import type { ShardInit, ShardOp, ShardTask, ShardTaskResult, AnyShardResult, ShardResults } from './shard-protocol.ts'
 
 // From source the worker is TypeScript run by Node's type stripping; in the published
@@ -63,10 +64,16 @@ class Shard {
 export class ShardPool {
   readonly shards: Shard[]
   private readonly memory: RequestMemoryPool
+  private readonly clock: Clock
 
   /** Produced bytes waiting in a shard's next or running task count against `memory` (queued.max.request.bytes). */
-  constructor(count: number, base: Omit<ShardInit, 'shardId'>, memory: RequestMemoryPool = UNBOUNDED) {
+  /**
+   * `clock` gives each task its `now` (segment.ms rolls, retention, LogAppendTime,
+   * timestamp bounds, producer expiry), so tests can move storage time by hand.
+   */
+  constructor(count: number, base: Omit<ShardInit, 'shardId'>, memory: RequestMemoryPool = UNBOUNDED, clock: Clock = systemClock) {
     this.memory = memory
+    this.clock = clock
     this.shards = []
     for (let i = 0; i < count; i++) this.shards.push(new Shard({ ...base, shardId: i }))
   }
@@ -136,7 +143,7 @@ export class ShardPool {
     shard.pending = null
     shard.pendingLength = 0
 
-    const task: ShardTask = { ops, data, now: Date.now() }
+    const task: ShardTask = { ops, data, now: this.clock.now() }
     shard.tasksSent++
     const run = data === null ? shard.pool.run(task) : shard.pool.run(task, { transferList: [data] })
     run.then(

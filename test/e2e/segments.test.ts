@@ -8,7 +8,8 @@ import { join } from 'node:path'
 import { startBroker, type RunningBroker } from '../../src/broker.ts'
 import { tempDir } from '../helpers/broker.ts'
 import { RawClient } from '../helpers/raw-client.ts'
-import { batchOf, createTopic, fetch, fetchOne, produce, sleep, splitBatches } from '../helpers/wire-requests.ts'
+import { batchOf, createTopic, fetch, fetchOne, produce, splitBatches } from '../helpers/wire-requests.ts'
+import { ManualClock } from '../../src/groups/clock.ts'
 import { decodeAllRecords } from '../../protocol/records/record-batch-builder.ts'
 import { batchBaseOffset, batchLastOffset } from '../../protocol/records/record-batch.ts'
 import { defaultCreateTopicsRequest, defaultCreatableTopic } from '../../protocol/messages/create-topics-request.ts'
@@ -104,7 +105,9 @@ t.test('segment.bytes: many segments, reads across them, restart', async (t) => 
 
 t.test('segment.ms rolls on the first append after it expires', async (t) => {
   const dataDir = tempDir(t)
-  const broker = await start(dataDir)
+  // Storage time is a ManualClock: segment.ms passes when the test says so.
+  const clock = new ManualClock()
+  const broker = await startBroker({ host: '127.0.0.1', port: 0, dataDir, shards: 2, logLevel: 'silent' }, { storageClock: clock })
   t.teardown(() => broker.close())
   const c = await RawClient.connect(broker.port)
   t.teardown(() => c.close())
@@ -116,10 +119,11 @@ t.test('segment.ms rolls on the first append after it expires', async (t) => {
 
   await createTopic(c, 'timed', 1, { 'segment.ms': '300' })
   await produce(c, 'timed', 0, batchOf(['first']))
+  clock.advance(300)
   await produce(c, 'timed', 0, batchOf(['second']))
-  t.same(segmentBases(dataDir, 'timed'), [0], 'appends within segment.ms share a segment')
+  t.same(segmentBases(dataDir, 'timed'), [0], 'appends within segment.ms (300 ms later, not past it) share a segment')
 
-  await sleep(400)
+  clock.advance(1)
   t.same(segmentBases(dataDir, 'timed'), [0], 'time alone does not roll')
   const r = await produce(c, 'timed', 0, batchOf(['third']))
   t.equal(r.baseOffset, 2)
