@@ -8,7 +8,7 @@ import t from 'tap'
 import { RawClient } from '../helpers/raw-client.ts'
 import { ErrorCode } from '../../protocol/error-codes.ts'
 import { kafkaClient } from '../helpers/kafkajs-fetch.ts'
-import { Api, commitSimple, describeGroup, encodeSubscription, fetchCommitted, groupBroker, RawMember, sleep, soloStableMember, waitFor } from '../helpers/groups.ts'
+import { Api, commitSimple, describeGroup, encodeSubscription, fetchCommitted, groupBroker, RawMember, roundTrip, soloStableMember, waitFor } from '../helpers/groups.ts'
 
 const sub = (topics: string[] = ['t']): Buffer => encodeSubscription(topics)
 
@@ -85,7 +85,7 @@ t.test('join: MEMBER_ID_REQUIRED, leader, protocol vote, sync', async (t) => {
 
   const s2 = tracked(m2.sync())
   const s3 = tracked(m3.sync())
-  await sleep(100)
+  await roundTrip(observer)
   t.notOk(s2.done() || s3.done(), 'followers wait in SyncGroup for the leader')
   await m1.sync({ [m1.memberId]: { a: [0] }, [m2.memberId]: { a: [1] }, [m3.memberId]: { a: [2] } })
   await Promise.all([s2.p, s3.p])
@@ -131,9 +131,9 @@ t.test('a member that does not rejoin within the rebalance timeout is removed', 
   const j3 = tracked(m3.join())
   await rebalancing(m1)
   const j1 = tracked(m1.joinOnce())
-  await sleep(100)
+  await roundTrip(m2.client)
   clock.advance(9_000)
-  await sleep(100)
+  await roundTrip(m2.client)
   t.notOk(j1.done() || j3.done(), 'after 9 s of the 10 s rebalance timeout the join still waits for m2')
   clock.advance(1_500)
   const [r1, r3] = await Promise.all([j1.p, j3.p])
@@ -340,7 +340,8 @@ t.test('committed offsets expire after offsets.retention.minutes once the group 
   clock.advance(30_000)
   t.equal((await fetchCommitted(c, 'ret-simple', 'rt', [0]))[0]!.offset, 2, 'after 30 s the simple commit is still there')
   clock.advance(20 * 60_000)
-  await sleep(50)
+  // The expiry writes tombstones (an append); the answer follows once they are stored.
+  await waitFor(async () => (await fetchCommitted(c, 'ret-simple', 'rt', [0]))[0]!.offset === -1, 'the simple commit to expire')
   t.equal((await fetchCommitted(c, 'ret-simple', 'rt', [0]))[0]!.offset, -1, 'after retention (1 min) plus the expiry check interval it is gone')
   t.equal((await fetchCommitted(c, 'ret-active', 'rt', [0]))[0]!.offset, 4, 'the commit of a group with a live member does not expire')
 })
