@@ -8,7 +8,7 @@ import t, { type Test } from 'tap'
 import { AssignerProtocol, type Consumer, type Kafka } from 'kafkajs'
 import { kafkaClient } from '../helpers/kafkajs-fetch.ts'
 import { RawClient } from '../helpers/raw-client.ts'
-import { advanceUntil, decodeSubscriptionTopics, describeGroup, groupBroker, sleep, waitFor, type Described } from '../helpers/groups.ts'
+import { advanceUntil, decodeSubscriptionTopics, describeGroup, groupBroker, roundTrip, waitFor, type Described } from '../helpers/groups.ts'
 import { nodeScript } from '../helpers/line-process.ts'
 
 interface Delivery {
@@ -206,7 +206,7 @@ t.test('kafkajs: a member killed without leaving is evicted after its session ti
 
   child.kill('SIGKILL')
   await child.exited
-  await sleep(500)
+  await roundTrip(raw)
   let desc = await describeGroup(raw, 'g-evict')
   t.ok(desc.members.some((m) => m.memberId === doomed.memberId), 'with the clock stopped, the dead member is still in the group (no eviction on disconnect)')
   t.equal(desc.state, 'Stable', 'and the group is still Stable')
@@ -316,8 +316,11 @@ t.test('kafkajs admin: list, describe, fetch/reset/set offsets, delete groups', 
   got = []
   r = await startMember(t, kafka, 'R2', 'g-reset', 'admin-t', got, { fromBeginning: true })
   await waitFor(() => got.length >= 4, 'the four new messages')
-  await sleep(300)
-  t.same(got.map((x) => x.value).sort(), ['late-0', 'late-1', 'late-2', 'late-3'], 'after reset to latest only new messages are read')
+  // A marker behind everything on each partition: once both are read, anything earlier
+  // the consumer was going to get has arrived (partitions are read in order).
+  await produce(kafka, 'admin-t', 2, 'marker', 2)
+  await waitFor(() => got.filter((x) => x.value?.startsWith('marker')).length === 2, 'both markers')
+  t.same(got.map((x) => x.value).filter((v) => !v?.startsWith('marker')).sort(), ['late-0', 'late-1', 'late-2', 'late-3'], 'after reset to latest only new messages are read')
   await r.consumer.disconnect()
 
   await admin.setOffsets({ groupId: 'g-reset', topic: 'admin-t', partitions: [{ partition: 0, offset: '1' }, { partition: 1, offset: '3' }] })
@@ -325,8 +328,9 @@ t.test('kafkajs admin: list, describe, fetch/reset/set offsets, delete groups', 
   got = []
   r = await startMember(t, kafka, 'R3', 'g-reset', 'admin-t', got)
   await waitFor(() => covered(got.concat(...[0, 1].flatMap((p) => Array.from({ length: p === 0 ? 1 : 3 }, (_, o) => ({ member: '', partition: p, offset: o, value: null, committed: true })))), [7, 7]), 'consumed from the set offsets')
-  await sleep(300)
-  t.same(got.filter((x) => x.partition === 0).map((x) => x.offset), [1, 2, 3, 4, 5, 6], 'partition 0 from offset 1')
-  t.same(got.filter((x) => x.partition === 1).map((x) => x.offset), [3, 4, 5, 6], 'partition 1 from offset 3')
+  await produce(kafka, 'admin-t', 2, 'marker2', 2)
+  await waitFor(() => got.filter((x) => x.value?.startsWith('marker2')).length === 2, 'both markers')
+  t.same(got.filter((x) => x.partition === 0).map((x) => x.offset), [1, 2, 3, 4, 5, 6, 7, 8], 'partition 0 from offset 1 (7 and 8: the markers)')
+  t.same(got.filter((x) => x.partition === 1).map((x) => x.offset), [3, 4, 5, 6, 7, 8], 'partition 1 from offset 3 (7 and 8: the markers)')
   await r.consumer.disconnect()
 })
