@@ -40,8 +40,12 @@ export class RawClient {
     this.socket.write(bytes)
   }
 
-  /** The next response frame (without its size prefix), or null if the broker closes first. */
-  nextFrame(timeoutMs = 5000): Promise<Buffer | null> {
+  /**
+   * The next response frame (without its size prefix), or null if the broker closes
+   * first or nothing comes within `timeoutMs`. The default is a bound for a loaded
+   * 2-core CI machine (two test files at a time), not a timing expectation.
+   */
+  nextFrame(timeoutMs = 30_000): Promise<Buffer | null> {
     return new Promise((resolve) => {
       const timer = setTimeout(() => resolve(null), timeoutMs)
       this.waiters.push((f) => {
@@ -67,7 +71,7 @@ export class RawClient {
     const correlationId = this.nextCorrelation++
     this.write(this.frameFor(apiKey, version, body, correlationId))
     const frame = await this.nextFrame()
-    if (frame === null) throw new Error(`connection closed before the response to api ${apiKey} v${version}`)
+    if (frame === null) throw new Error(`${this.socket.destroyed ? 'connection closed' : 'no answer within 30 s'} before the response to api ${apiKey} v${version}`)
     const r = new Reader(frame)
     const header = decodeResponseHeader(r, apiKey, version)
     if (header.correlationId !== correlationId) throw new Error(`correlation id ${header.correlationId}, expected ${correlationId}`)
