@@ -30,6 +30,41 @@ export class CompressionError extends Error {}
  */
 export const MAX_DECOMPRESSED_BYTES = 128 * 1024 * 1024
 
+// lz4-napi has no output bound, so the frame is read first (LZ4 frame format: magic,
+// FLG, BD, optional content size and dictionary id, header checksum, then blocks of a
+// little-endian size, high bit = stored uncompressed, optional block checksums, a zero
+// end mark). The content size, when the frame states it, or else the number of blocks
+// times the block maximum from BD, bounds what it can decompress to.
+const LZ4_MAGIC = 0x184d2204
+const LZ4_BLOCK_MAX = [0, 0, 0, 0, 64 * 1024, 256 * 1024, 1024 * 1024, 4 * 1024 * 1024]
+
+function checkLz4Bound(body: Buffer): void {
+  if (body.length < 7 || body.readUInt32LE(0) !== LZ4_MAGIC) throw new CompressionError('not an LZ4 frame (bad magic)')
+  const flg = body[4]!
+  const blockMax = LZ4_BLOCK_MAX[(body[5]! >> 4) & 0x7] ?? 0
+  if (blockMax === 0) throw new CompressionError('LZ4 frame with an invalid block size')
+  const hasBlockChecksum = (flg & 0x10) !== 0
+  let pos = 6
+  if ((flg & 0x08) !== 0) {
+    if (body.length < pos + 8) throw new CompressionError('truncated LZ4 frame header')
+    const contentSize = Number(body.readBigUInt64LE(pos))
+    if (contentSize > MAX_DECOMPRESSED_BYTES) throw new CompressionError(`LZ4 frame declares ${contentSize} bytes, above the ${MAX_DECOMPRESSED_BYTES}-byte limit`)
+    pos += 8
+  }
+  if ((flg & 0x01) !== 0) pos += 4
+  pos += 1 // header checksum
+  let bound = 0
+  while (pos + 4 <= body.length) {
+    const word = body.readUInt32LE(pos)
+    pos += 4
+    if (word === 0) return
+    bound += blockMax
+    if (bound > MAX_DECOMPRESSED_BYTES) throw new CompressionError(`LZ4 frame could decompress to more than the ${MAX_DECOMPRESSED_BYTES}-byte limit`)
+    pos += (word & 0x7fffffff) + (hasBlockChecksum ? 4 : 0)
+  }
+  throw new CompressionError('truncated LZ4 frame (no end mark)')
+}
+
 // zlib's default 16 KiB output chunks make a typical 16-64 KiB batch body take several
 // rounds and a concatenation; sizing the first chunk from the gzip trailer's ISIZE (or a
 // larger default) does it in one.
@@ -79,7 +114,9 @@ export function decompress(codec: number, body: Buffer): Buffer {
       case Compression.NONE: return body
       case Compression.GZIP: return gunzipSync(body, { chunkSize: gzipChunkSize(body), maxOutputLength: MAX_DECOMPRESSED_BYTES })
       case Compression.SNAPPY: return unsnappy(body)
-      case Compression.LZ4: return lz4.decompressFrameSync(body)
+      case Compression.LZ4:
+        checkLz4Bound(body)
+        return lz4.decompressFrameSync(body)
       case Compression.ZSTD: return zstdDecompressSync(body, { chunkSize: 64 * 1024, maxOutputLength: MAX_DECOMPRESSED_BYTES })
     }
   } catch (err) {
@@ -105,7 +142,9 @@ export async function decompressAsync(codec: number, body: Buffer): Promise<Buff
       case Compression.NONE: return body
       case Compression.GZIP: return await new Promise<Buffer>((resolve, reject) => gunzip(body, { chunkSize: gzipChunkSize(body), maxOutputLength: MAX_DECOMPRESSED_BYTES }, zlibDone(resolve, reject)))
       case Compression.ZSTD: return await new Promise<Buffer>((resolve, reject) => zstdDecompress(body, { chunkSize: 64 * 1024, maxOutputLength: MAX_DECOMPRESSED_BYTES }, zlibDone(resolve, reject)))
-      case Compression.LZ4: return await lz4.decompressFrame(body)
+      case Compression.LZ4:
+        checkLz4Bound(body)
+        return await lz4.decompressFrame(body)
       case Compression.SNAPPY: return await unsnappyAsync(body)
     }
   } catch (err) {

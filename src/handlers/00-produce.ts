@@ -50,10 +50,17 @@ export default defineHandler<ProduceRequest, ProduceResponse>({
   encode: encodeProduceResponse,
   async handle(ctx, req) {
     const broker = ctx.broker
-    if (ctx.header.apiVersion < 3) return allFailed(req, ErrorCode.UNSUPPORTED_VERSION)
-    if (req.acks !== -1 && req.acks !== 0 && req.acks !== 1) return allFailed(req, ErrorCode.INVALID_REQUIRED_ACKS)
+    // A request refused as a whole: acks=0 gets no answer, ever; as in Kafka (whose error
+    // response is then null), the connection is closed instead.
+    const refuse = (errorCode: number): ProduceResponse | null => {
+      if (req.acks !== 0) return allFailed(req, errorCode)
+      ctx.closeConnection(`acks=0 produce refused with error ${errorCode}`)
+      return null
+    }
+    if (ctx.header.apiVersion < 3) return refuse(ErrorCode.UNSUPPORTED_VERSION)
+    if (req.acks !== -1 && req.acks !== 0 && req.acks !== 1) return refuse(ErrorCode.INVALID_REQUIRED_ACKS)
     if (req.transactionalId === null && req.topicData.some((t) => t.partitionData.some((p) => isTransactional(p.records)))) {
-      return allFailed(req, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
+      return refuse(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
     }
 
     const pending: Promise<void>[] = []
@@ -108,4 +115,5 @@ export default defineHandler<ProduceRequest, ProduceResponse>({
     return { responses, throttleTimeMs: 0, nodeEndpoints: [] }
   },
   errorResponse: allFailed,
+  expectsNoResponse: (req) => req.acks === 0,
 })

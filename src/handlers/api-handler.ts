@@ -36,6 +36,8 @@ export interface ApiHandler<Req = any, Res = any> {
   handle(ctx: RequestContext, req: Req): Promise<Res | null> | Res | null
   /** The response that reports `errorCode` for everything the request asked about. */
   errorResponse(req: Req, errorCode: number, version: number): Res
+  /** True when the client expects no response at all (Produce acks=0): a failure then closes the connection. */
+  expectsNoResponse?(req: Req): boolean
 }
 
 export function defineHandler<Req, Res>(h: ApiHandler<Req, Res>): ApiHandler<Req, Res> {

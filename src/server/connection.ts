@@ -152,6 +152,10 @@ export class Connection {
       (response) => this.complete(slot, handler, header, request, response),
       (err: unknown) => {
         this.log.error({ err, api: handler.name, version: header.apiVersion }, 'request handler failed')
+        if (handler.expectsNoResponse?.(request) === true) {
+          this.complete(slot, handler, header, request, null)
+          return this.kill(`${handler.name} failed and its client expects no response`)
+        }
         this.complete(slot, handler, header, request, handler.errorResponse(request, ErrorCode.UNKNOWN_SERVER_ERROR, header.apiVersion))
       },
     )

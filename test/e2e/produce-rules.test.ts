@@ -131,6 +131,18 @@ t.test('produce rules', async (t) => {
       const frame = await p.nextFrame(30_000)
       t.equal(frame, null, 'no response is sent')
       t.ok(p.socket.destroyed || p.socket.readableEnded, 'the broker closed the connection')
+
+      // Requests refused as a whole are no different: acks=0 never gets an answer.
+      const refused: Array<[string, number, Buffer]> = [
+        ['Produce v1 (not served)', 1, batchOf(['old'])],
+        ['a transactional batch without a transactional id', 9, buildRecordBatch({ records: [{ value: Buffer.from('x') }], isTransactional: true, producerId: 1, producerEpoch: 0, baseSequence: 0 })],
+      ]
+      for (const [what, version, records] of refused) {
+        const q = await RawClient.connect(broker.port)
+        t.teardown(() => q.close())
+        q.write(q.frameFor(0, version, produceRequest([{ topic: 'acks', partition: 0, records }], 0)))
+        t.equal(await q.nextFrame(30_000), null, `${what}, acks=0: no response, the connection is closed`)
+      }
     },
   )
 
