@@ -99,8 +99,25 @@ export class BrokerContext {
       this.logger.error({ topic: name, err: (err as Error).message }, 'cannot create topic: the catalogue could not be written')
       return { error: ErrorCode.KAFKA_STORAGE_ERROR, message: `Cannot create topic '${name}': ${(err as Error).message}` }
     }
+    try {
+      await this.logs.open(topic, true)
+    } catch (err) {
+      // A partition that cannot open (no file descriptors left, a full disk) undoes the
+      // whole topic: the partitions that did open are closed and removed again, so
+      // nothing is left holding descriptors or half a topic.
+      const why = (err as Error).message
+      this.logger.error({ topic: name, partitions, err: why }, 'cannot open the partitions of a new topic: it is removed again')
+      this.topics.forget(name)
+      await this.replicas.deleteTopic(topic)
+      try {
+        this.topics.persist()
+        await this.replicas.purgeDeleted(topic)
+      } catch (persistErr) {
+        this.logger.error({ topic: name, err: (persistErr as Error).message }, 'cannot rewrite the topic catalogue: the removal finishes at the next start')
+      }
+      return { error: ErrorCode.KAFKA_STORAGE_ERROR, message: `Cannot create topic '${name}': ${why}` }
+    }
     this.logger.info({ topic: name, partitions, configs }, 'created topic')
-    await this.logs.open(topic, true)
     return { error: ErrorCode.NONE, message: null, topic }
   }
 
