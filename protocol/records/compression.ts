@@ -65,6 +65,25 @@ function checkLz4Bound(body: Buffer): void {
   throw new CompressionError('truncated LZ4 frame (no end mark)')
 }
 
+// gzip's trailer and zstd's frame header state the uncompressed size: a bomb that says
+// what it is refused before anything is inflated (one that lies still stops at the limit).
+function checkStatedSize(codec: number, body: Buffer): void {
+  let stated = -1
+  if (codec === Compression.GZIP && body.length >= 18) stated = body.readUInt32LE(body.length - 4)
+  if (codec === Compression.ZSTD && body.length >= 6 && body.readUInt32LE(0) === 0xfd2fb528) {
+    const fhd = body[4]!
+    const fcsFlag = fhd >> 6
+    const singleSegment = (fhd >> 5) & 1
+    const dictBytes = [0, 1, 2, 4][fhd & 3]!
+    const at = 5 + (singleSegment === 1 ? 0 : 1) + dictBytes
+    const size = fcsFlag === 0 ? singleSegment : fcsFlag === 1 ? 2 : fcsFlag === 2 ? 4 : 8
+    if (size > 0 && body.length >= at + size) {
+      stated = size === 1 ? body[at]! : size === 2 ? body.readUInt16LE(at) + 256 : size === 4 ? body.readUInt32LE(at) : Number(body.readBigUInt64LE(at))
+    }
+  }
+  if (stated > MAX_DECOMPRESSED_BYTES) throw new CompressionError(`${CODEC_NAMES[codec]} body states ${stated} bytes, above the ${MAX_DECOMPRESSED_BYTES}-byte limit`)
+}
+
 // zlib's default 16 KiB output chunks make a typical 16-64 KiB batch body take several
 // rounds and a concatenation; sizing the first chunk from the gzip trailer's ISIZE (or a
 // larger default) does it in one.
@@ -112,12 +131,16 @@ export function decompress(codec: number, body: Buffer): Buffer {
   try {
     switch (codec) {
       case Compression.NONE: return body
-      case Compression.GZIP: return gunzipSync(body, { chunkSize: gzipChunkSize(body), maxOutputLength: MAX_DECOMPRESSED_BYTES })
+      case Compression.GZIP:
+        checkStatedSize(codec, body)
+        return gunzipSync(body, { chunkSize: gzipChunkSize(body), maxOutputLength: MAX_DECOMPRESSED_BYTES })
       case Compression.SNAPPY: return unsnappy(body)
       case Compression.LZ4:
         checkLz4Bound(body)
         return lz4.decompressFrameSync(body)
-      case Compression.ZSTD: return zstdDecompressSync(body, { chunkSize: 64 * 1024, maxOutputLength: MAX_DECOMPRESSED_BYTES })
+      case Compression.ZSTD:
+        checkStatedSize(codec, body)
+        return zstdDecompressSync(body, { chunkSize: 64 * 1024, maxOutputLength: MAX_DECOMPRESSED_BYTES })
     }
   } catch (err) {
     if (err instanceof CompressionError) throw err
@@ -140,8 +163,12 @@ export async function decompressAsync(codec: number, body: Buffer): Promise<Buff
   try {
     switch (codec) {
       case Compression.NONE: return body
-      case Compression.GZIP: return await new Promise<Buffer>((resolve, reject) => gunzip(body, { chunkSize: gzipChunkSize(body), maxOutputLength: MAX_DECOMPRESSED_BYTES }, zlibDone(resolve, reject)))
-      case Compression.ZSTD: return await new Promise<Buffer>((resolve, reject) => zstdDecompress(body, { chunkSize: 64 * 1024, maxOutputLength: MAX_DECOMPRESSED_BYTES }, zlibDone(resolve, reject)))
+      case Compression.GZIP:
+        checkStatedSize(codec, body)
+        return await new Promise<Buffer>((resolve, reject) => gunzip(body, { chunkSize: gzipChunkSize(body), maxOutputLength: MAX_DECOMPRESSED_BYTES }, zlibDone(resolve, reject)))
+      case Compression.ZSTD:
+        checkStatedSize(codec, body)
+        return await new Promise<Buffer>((resolve, reject) => zstdDecompress(body, { chunkSize: 64 * 1024, maxOutputLength: MAX_DECOMPRESSED_BYTES }, zlibDone(resolve, reject)))
       case Compression.LZ4:
         checkLz4Bound(body)
         return await lz4.decompressFrame(body)
