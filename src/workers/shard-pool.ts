@@ -66,10 +66,11 @@ export class ShardPool {
   private readonly memory: RequestMemoryPool
   private readonly clock: Clock
 
-  /** Produced bytes waiting in a shard's next or running task count against `memory` (queued.max.request.bytes). */
   /**
-   * `clock` gives each task its `now` (segment.ms rolls, retention, LogAppendTime,
-   * timestamp bounds, producer expiry), so tests can move storage time by hand.
+   * Produced bytes waiting in a shard's next or running task count against `memory`
+   * (queued.max.request.bytes). `clock` gives each task its `now` (segment.ms rolls,
+   * retention, LogAppendTime, timestamp bounds, producer expiry), so tests can move
+   * storage time by hand.
    */
   constructor(count: number, base: Omit<ShardInit, 'shardId'>, memory: RequestMemoryPool = UNBOUNDED, clock: Clock = systemClock) {
     this.memory = memory

@@ -60,8 +60,11 @@ export function createShardRunner(init: ShardInit, io: FileIO = init.dataDir ===
   // keeps serving reads and refusing writes.
   function revive(op: { topic: string; partition: number }, log: PartitionLog, now: number): PartitionLog {
     const since = log.offlineSince
-    if (since === null || now - since < REVIVE_MS || now - (lastRevive.get(log) ?? 0) < REVIVE_MS) return log
-    lastRevive.set(log, now)
+    // A real-time back-off (the log stamps offlineSince with the wall clock), whatever
+    // clock gives the task its `now`.
+    const wall = Date.now()
+    if (since === null || wall - since < REVIVE_MS || wall - (lastRevive.get(log) ?? 0) < REVIVE_MS) return log
+    lastRevive.set(log, wall)
     let fresh: PartitionLog
     try {
       fresh = PartitionLog.open(io, log.dir, log.config, { clean: false, recoveryPoint: log.recoveryPoint, now, producerIdExpirationMs: init.producerIdExpirationMs })
