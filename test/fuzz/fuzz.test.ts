@@ -14,7 +14,11 @@ const SEED = 1
 // run adds ~250-300 MB (V8 heaps of the main thread and two shard workers). A batch
 // decompressed past the limit (136 MiB and more) or descriptors' worth of partitions
 // show up well above that.
-const RSS_LIMIT_MB = 800
+// In CI a second test file runs beside this one and the collector lags: 970 MB was seen
+// there with nothing in flight. The bound is for what it is meant to catch, memory that
+// grows with the input (a decompression bomb of 136 MiB each, descriptors' worth of
+// partitions): several of those go far past it.
+const RSS_LIMIT_MB = 1400
 
 // What this run leaves out, and why:
 // - gzip and zstd decompression bombs that do not state their size (a gzip trailer or a
