@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { spawnBroker, type ChildBroker } from '../helpers/broker.ts'
 import { RawClient } from '../helpers/raw-client.ts'
-import { batchOf, createTopic, fetchOne, splitBatches, produce, patientRequest } from '../helpers/wire-requests.ts'
-import { decodeAllRecords } from '../../protocol/records/record-batch-builder.ts'
+import { batchOf, createTopic, produce, patientRequest } from '../helpers/wire-requests.ts'
+import { readPartition } from '../helpers/partition-records.ts'
 import { ErrorCode } from '../../protocol/error-codes.ts'
 import type { MetadataResponse } from '../../protocol/messages/metadata-response.ts'
 import type { DeleteTopicsResponse } from '../../protocol/messages/delete-topics-response.ts'
@@ -35,18 +35,7 @@ async function topicNames(c: RawClient): Promise<string[]> {
 }
 
 async function values(c: RawClient, topic: string): Promise<string[]> {
-  const out: string[] = []
-  let offset = 0
-  for (;;) {
-    const p = await fetchOne(c, topic, 0, offset)
-    if (p.errorCode !== 0) throw new Error(`fetch ${topic} at ${offset}: error ${p.errorCode}`)
-    const batches = splitBatches(p.records)
-    if (batches.length === 0) return out
-    for (const r of decodeAllRecords(Buffer.concat(batches))) {
-      if (r.offset >= offset) out.push(r.value!.toString().slice(0, 12))
-      offset = r.offset + 1
-    }
-  }
+  return (await readPartition(c.socket.remotePort!, topic, 0, { valuePrefix: 12 })).map((r) => r.value!)
 }
 
 /** Produces 64 KiB batches to `topic` until the broker reports the disk full; bounded. */

@@ -10,7 +10,7 @@ import { startBroker, type RunningBroker } from '../../src/broker.ts'
 import { ManualClock } from '../../src/groups/clock.ts'
 import { memoryBroker, tempDir } from '../helpers/broker.ts'
 import { RawClient } from '../helpers/raw-client.ts'
-import { batchOf, createTopic, decodeFrame, fetch, fetchOne, fetchRequest, produce, splitBatches, ZERO_UUID } from '../helpers/wire-requests.ts'
+import { batchOf, createTopic, decodeFrame, fetch, fetchOne, fetchRequest, produce, roundTrip, splitBatches, ZERO_UUID } from '../helpers/wire-requests.ts'
 import { batchBaseOffset, batchLastOffset, batchSize } from '../../protocol/records/record-batch.ts'
 import { decodeAllRecords } from '../../protocol/records/record-batch-builder.ts'
 import { defaultMetadataRequest } from '../../protocol/messages/metadata-request.ts'
@@ -39,8 +39,7 @@ async function clockBroker(t: Test, options: Record<string, unknown> = {}): Prom
 async function settledAfterRoundTrip(pending: Promise<unknown>, other: RawClient): Promise<boolean> {
   let settled = false
   void pending.then(() => (settled = true), () => (settled = true))
-  await other.request(3, 12, { ...defaultMetadataRequest(), topics: [] })
-  await new Promise((resolve) => setImmediate(resolve))
+  await roundTrip(other)
   return settled
 }
 

@@ -6,13 +6,11 @@
 import t from 'tap'
 import { memoryBroker, spawnBroker, tempDir } from '../helpers/broker.ts'
 import { RawClient } from '../helpers/raw-client.ts'
-import { batchOf, createTopic, fetchOne, patientRequest, produce, produceRequest, splitBatches } from '../helpers/wire-requests.ts'
-import { decodeAllRecords } from '../../protocol/records/record-batch-builder.ts'
-import { batchBaseOffset } from '../../protocol/records/record-batch.ts'
+import { batchOf, createTopic, patientRequest, produce, produceRequest } from '../helpers/wire-requests.ts'
+import { describeProducers, readPartition } from '../helpers/partition-records.ts'
 import { ErrorCode } from '../../protocol/error-codes.ts'
 import { startBroker } from '../../src/broker.ts'
 import type { InitProducerIdResponse } from '../../protocol/messages/init-producer-id-response.ts'
-import type { DescribeProducersResponse } from '../../protocol/messages/describe-producers-response.ts'
 
 const INT32_MAX = 0x7fffffff
 
@@ -24,26 +22,9 @@ function idem(values: string[], producerId: number, baseSequence: number, produc
   return batchOf(values, { producerId, producerEpoch, baseSequence })
 }
 
+/** Every value stored in a partition, in offset order (read on a connection of its own). */
 async function storedValues(c: RawClient, topic: string, partition = 0): Promise<string[]> {
-  const out: string[] = []
-  let offset = 0
-  for (;;) {
-    const p = await fetchOne(c, topic, partition, offset)
-    const batches = splitBatches(p.records)
-    if (batches.length === 0) return out
-    for (const b of batches) {
-      const base = batchBaseOffset(b)
-      const records = decodeAllRecords(b)
-      records.forEach((r, i) => {
-        if (base + i >= offset) out.push(r.value!.toString())
-      })
-      offset = base + records.length
-    }
-  }
-}
-
-async function describeProducers(c: RawClient, topic: string, partitions: number[]): Promise<DescribeProducersResponse> {
-  return c.request<DescribeProducersResponse>(61, 0, { topics: [{ name: topic, partitionIndexes: partitions }] })
+  return (await readPartition(c.socket.remotePort!, topic, partition)).map((r) => r.value!)
 }
 
 t.test('InitProducerId without a transactional id: fresh ids, epoch 0, on every version', async (t) => {
@@ -155,14 +136,13 @@ t.test('DescribeProducers reports each partition\'s producers', async (t) => {
   const ts = 1_700_000_000_000
   await produce(c, 'described', 1, batchOf(['d0', 'd1', 'd2'], { producerId, producerEpoch: 0, baseSequence: 0, baseTimestamp: ts }))
   await produce(c, 'described', 0, batchOf(['plain']))
-  const res = await describeProducers(c, 'described', [0, 1, 7])
-  const [p0, p1, p7] = res.topics[0]!.partitions
-  t.same(p0!.activeProducers, [], 'a partition with only non-idempotent writes has none')
+  const [p0, p1, p7] = await describeProducers(broker.port, 'described', [0, 1, 7])
+  t.same(p0!.producers, [], 'a partition with only non-idempotent writes has none')
   t.equal(p1!.errorCode, 0)
-  t.same(p1!.activeProducers, [{ producerId, producerEpoch: 0, lastSequence: 2, lastTimestamp: ts, coordinatorEpoch: -1, currentTxnStartOffset: -1 }])
+  t.same(p1!.producers, [{ producerId, producerEpoch: 0, lastSequence: 2, lastTimestamp: ts, coordinatorEpoch: -1, currentTxnStartOffset: -1 }])
   t.equal(p7!.errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
-  const unknown = await describeProducers(c, 'nope', [0])
-  t.equal(unknown.topics[0]!.partitions[0]!.errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+  const [unknown] = await describeProducers(broker.port, 'nope', [0])
+  t.equal(unknown!.errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
 })
 
 t.test('idle producers expire after producer.id.expiration.ms', async (t) => {
@@ -173,10 +153,10 @@ t.test('idle producers expire after producer.id.expiration.ms', async (t) => {
   const { producerId } = await initProducerId(c)
   // A batch whose timestamp is already older than the expiration: the next check forgets it.
   await produce(c, 'expiring', 0, batchOf(['e'], { producerId, producerEpoch: 0, baseSequence: 0, baseTimestamp: Date.now() - 60_000 }))
-  let producers = (await describeProducers(c, 'expiring', [0])).topics[0]!.partitions[0]!.activeProducers
+  let producers = (await describeProducers(broker.port, 'expiring', [0]))[0]!.producers
   for (let i = 0; i < 200 && producers.length > 0; i++) {
     await new Promise((resolve) => setTimeout(resolve, 20))
-    producers = (await describeProducers(c, 'expiring', [0])).topics[0]!.partitions[0]!.activeProducers
+    producers = (await describeProducers(broker.port, 'expiring', [0]))[0]!.producers
   }
   t.same(producers, [], 'the producer was forgotten')
   const fresh = await produce(c, 'expiring', 0, idem(['f'], producerId, 9))

@@ -6,7 +6,7 @@
 
 import t from 'tap'
 import { memoryBroker } from '../helpers/broker.ts'
-import { kafkaClient, fetchAll } from '../helpers/kafkajs-fetch.ts'
+import { acknowledgedCheck, kafkaClient, fetchAll } from '../helpers/kafkajs-fetch.ts'
 import type { RunningBroker } from '../../src/broker.ts'
 
 async function load(broker: RunningBroker, topic: string): Promise<Map<string, { partition: number; offset: number }>> {
@@ -35,14 +35,7 @@ t.test('fsync always: every acknowledged record survives a power cut', async (t)
   t.equal(acked.size, 150)
   await broker.simulatePowerLoss()
   const got = await fetchAll(kafkaClient(broker.port), 'durable', 3, 150, 40)
-  const byValue = new Map(got.map((m) => [m.value!, m]))
-  let missing = 0
-  let moved = 0
-  for (const [value, at] of acked) {
-    const m = byValue.get(value)
-    if (m === undefined) missing++
-    else if (m.partition !== at.partition || m.offset !== at.offset) moved++
-  }
+  const { missing, moved } = acknowledgedCheck(acked, got)
   t.equal(missing, 0, 'no acknowledged record lost')
   t.equal(moved, 0, 'each at the offset it was acknowledged with')
 

@@ -6,10 +6,9 @@
 import t, { type Test } from 'tap'
 import { memoryBroker, tempDir } from '../helpers/broker.ts'
 import { RawClient } from '../helpers/raw-client.ts'
-import { batchOf, createTopic, decodeFrame, fetchOne, produceRequest, splitBatches } from '../helpers/wire-requests.ts'
-import { decodeAllRecords } from '../../protocol/records/record-batch-builder.ts'
+import { batchOf, createTopic, decodeFrame, produceRequest } from '../helpers/wire-requests.ts'
+import { readPartition } from '../helpers/partition-records.ts'
 import type { ProduceResponse } from '../../protocol/messages/produce-response.ts'
-import { batchBaseOffset } from '../../protocol/records/record-batch.ts'
 
 const BIG = 300 * 1024
 
@@ -17,23 +16,9 @@ function bigValue(tag: string): string {
   return tag + ':' + 'x'.repeat(BIG - tag.length - 1)
 }
 
-/** Every record value of a partition, in offset order, read with repeated fetches. */
-async function readAllValues(c: RawClient, topic: string, partition: number, end: number): Promise<Array<{ offset: number; tag: string }>> {
-  const out: Array<{ offset: number; tag: string }> = []
-  let offset = 0
-  while (offset < end) {
-    const p = await fetchOne(c, topic, partition, offset)
-    const batches = splitBatches(p.records)
-    if (batches.length === 0) throw new Error(`fetch at ${offset} returned nothing (error ${p.errorCode})`)
-    for (const b of batches) {
-      const base = batchBaseOffset(b)
-      decodeAllRecords(b).forEach((r, i) => {
-        if (base + i >= offset) out.push({ offset: base + i, tag: r.value!.toString('latin1').split(':')[0]! })
-      })
-      offset = base + decodeAllRecords(b).length
-    }
-  }
-  return out
+/** Each stored record's offset and tag (the part of its value before ':'), in offset order. */
+async function readAllValues(port: number, topic: string, partition: number): Promise<Array<{ offset: number; tag: string }>> {
+  return (await readPartition(port, topic, partition, { valuePrefix: 16 })).map((r) => ({ offset: r.offset, tag: r.value!.split(':')[0]! }))
 }
 
 async function pipelinedProduce(t: Test, port: number, topic: string, partitions: number, requests: number): Promise<void> {
@@ -68,7 +53,7 @@ async function pipelinedProduce(t: Test, port: number, topic: string, partitions
   }
   for (let p = 0; p < partitions; p++) {
     t.same(bases[p], Array.from({ length: requests }, (_, i) => i), `partition ${p}: base offsets follow send order`)
-    const stored = await readAllValues(c, topic, p, requests)
+    const stored = await readAllValues(port, topic, p)
     t.same(stored.map((s) => s.tag), Array.from({ length: requests }, (_, i) => `m${i}`), `partition ${p}: the log reads back in send order`)
   }
 }
@@ -103,7 +88,7 @@ t.test('several connections producing to one partition at once: each connection\
     for (const a of answers) bases.push(decodeFrame<ProduceResponse>((await a)!, 0, 9).body.responses[0]!.partitionResponses[0]!.baseOffset)
     t.ok(bases.every((b, i) => i === 0 || b > bases[i - 1]!), `connection ${k}: base offsets increase in send order`)
   }))
-  const stored = await readAllValues(setup, 'shared', 0, 3 * perConn)
+  const stored = await readAllValues(broker.port, 'shared', 0)
   t.equal(stored.length, 3 * perConn, 'every record stored once')
   for (let k = 0; k < 3; k++) {
     t.same(stored.filter((s) => s.tag.startsWith(`c${k}-`)).map((s) => s.tag), Array.from({ length: perConn }, (_, i) => `c${k}-${i}`), `connection ${k}: its records read back in its send order`)

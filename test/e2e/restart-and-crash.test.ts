@@ -8,7 +8,7 @@ import { pino } from 'pino'
 import { startBroker } from '../../src/broker.ts'
 import { join } from 'node:path'
 import { spawnBroker, tempDir } from '../helpers/broker.ts'
-import { kafkaClient, fetchAll } from '../helpers/kafkajs-fetch.ts'
+import { acknowledgedCheck, kafkaClient, fetchAll } from '../helpers/kafkajs-fetch.ts'
 
 t.test('graceful stop and start keeps every message', async (t) => {
   const dataDir = tempDir(t)
@@ -93,14 +93,7 @@ t.test('kill -9 under load with --fsync always loses no acknowledged message', a
 
   const got = await fetchAll(kafka2, 'crashy', 3, stored)
   t.equal(got.length, stored, 'every stored offset is readable: no partial batch served')
-  const byValue = new Map(got.map((m) => [m.value!, m]))
-  let missing = 0
-  let moved = 0
-  for (const [value, at] of acked) {
-    const m = byValue.get(value)
-    if (m === undefined) missing++
-    else if (m.partition !== at.partition || m.offset !== at.offset) moved++
-  }
+  const { missing, moved } = acknowledgedCheck(acked, got)
   t.equal(missing, 0, 'no acknowledged message lost')
   t.equal(moved, 0, 'every acknowledged message at the offset it was acknowledged with')
   for (const e of ends) {

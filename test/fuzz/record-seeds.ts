@@ -12,7 +12,6 @@
 // The topics used here are what the runner creates before fuzzing (it finds them in the
 // Produce seeds), so mutated produce requests reach real partitions.
 
-import { createServer, connect, type Socket } from 'node:net'
 import { mkdtempSync, rmSync, mkdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -21,6 +20,7 @@ import { Producer as PltProducer, Consumer as PltConsumer, Admin as PltAdmin, st
 import { startBroker } from '../../src/broker.ts'
 import { run, systemPython } from '../helpers/external.ts'
 import { writeFrameFile } from './frame-file.ts'
+import { HoldingProxy } from '../helpers/holding-proxy.ts'
 
 const outDir = (() => {
   const i = process.argv.indexOf('--out')
@@ -35,56 +35,34 @@ const MAX_FRAME_BYTES = 48 * 1024
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
+/**
+ * The proxy of the crash tests, recording every client-to-broker frame under the label
+ * of the session whose turn it was when the connection opened.
+ */
 class Recorder {
   label = 'none'
   readonly frames = new Map<string, Buffer[]>()
-  private readonly sockets = new Set<Socket>()
-  readonly server = createServer((client) => this.accept(client))
-  port = 0
-  target = 0
+  proxy!: HoldingProxy
 
   async listen(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', () => resolve()))
-    this.port = (this.server.address() as { port: number }).port
+    this.proxy = await HoldingProxy.start({ teardown: () => {} }, 0)
+    this.proxy.onConnection = () => {
+      if (!this.frames.has(this.label)) this.frames.set(this.label, [])
+      const out = this.frames.get(this.label)!
+      return (frame) => void out.push(Buffer.from(frame))
+    }
   }
 
-  private accept(client: Socket): void {
-    const label = this.label
-    if (!this.frames.has(label)) this.frames.set(label, [])
-    const out = this.frames.get(label)!
-    const upstream = connect({ host: '127.0.0.1', port: this.target })
-    this.sockets.add(client).add(upstream)
-    let buf: Buffer = Buffer.alloc(0)
-    const pending: Buffer[] = []
-    client.on('data', (chunk: Buffer) => {
-      buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk])
-      while (buf.length >= 4 && buf.length >= 4 + buf.readInt32BE(0)) {
-        const size = buf.readInt32BE(0)
-        out.push(Buffer.from(buf.subarray(0, 4 + size)))
-        buf = buf.subarray(4 + size)
-      }
-      if (upstream.connecting) pending.push(chunk)
-      else upstream.write(chunk)
-    })
-    upstream.on('connect', () => {
-      for (const c of pending.splice(0)) upstream.write(c)
-    })
-    upstream.on('data', (chunk: Buffer) => client.write(chunk))
-    const closeBoth = (): void => {
-      client.destroy()
-      upstream.destroy()
-      this.sockets.delete(client)
-      this.sockets.delete(upstream)
-    }
-    client.on('close', closeBoth)
-    upstream.on('close', closeBoth)
-    client.on('error', () => {})
-    upstream.on('error', () => {})
+  get port(): number {
+    return this.proxy.port
+  }
+
+  set target(port: number) {
+    this.proxy.target = port
   }
 
   close(): Promise<void> {
-    for (const s of this.sockets) s.destroy()
-    return new Promise((resolve) => this.server.close(() => resolve()))
+    return this.proxy.close()
   }
 }
 

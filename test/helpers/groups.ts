@@ -6,6 +6,7 @@ import { startBroker, type RunningBroker } from '../../src/broker.ts'
 import type { BrokerOptions } from '../../src/config/broker-options.ts'
 import { ManualClock } from '../../src/groups/clock.ts'
 import { RawClient } from './raw-client.ts'
+export { roundTrip } from './wire-requests.ts'
 
 interface Teardown {
   teardown(fn: () => unknown): void
@@ -29,17 +30,6 @@ export async function groupBroker(t: Teardown, options: Partial<BrokerOptions> =
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
-
-/**
- * Resolves once the broker has answered a request sent now on `c`: whatever was sent
- * before it on other connections has been read and handled as far as it can be, so a
- * request that is still unanswered is waiting, not in transit. Replaces sleeps used as
- * "nothing happened" windows.
- */
-export async function roundTrip(c: RawClient): Promise<void> {
-  await c.request(18, 3, { clientSoftwareName: 'samsa-test', clientSoftwareVersion: '1' })
-  await new Promise((resolve) => setImmediate(resolve))
-}
 
 /** Polls `cond` every `intervalMs` until it holds; throws after `timeoutMs` naming `what`. */
 export async function waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000, intervalMs = 50): Promise<void> {

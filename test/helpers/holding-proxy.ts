@@ -41,6 +41,8 @@ export class HoldingProxy {
   /** While true, responses are kept instead of forwarded. */
   holding = false
   readonly held: HeldResponse[] = []
+  /** Called as each connection is accepted; the function it returns, if any, sees every request frame on it (valid during the call). */
+  onConnection: (() => ((request: Buffer) => void) | null) | null = null
   private readonly sockets = new Set<Socket>()
 
   private constructor(target: number) {
@@ -63,8 +65,12 @@ export class HoldingProxy {
     const fromClient = new Framer()
     const fromBroker = new Framer()
     const pending: Buffer[] = []
+    const tap = this.onConnection?.() ?? null
     client.on('data', (chunk: Buffer) => {
-      for (const f of fromClient.push(chunk)) requests.set(f.readInt32BE(8), { apiKey: f.readInt16BE(4), apiVersion: f.readInt16BE(6) })
+      for (const f of fromClient.push(chunk)) {
+        requests.set(f.readInt32BE(8), { apiKey: f.readInt16BE(4), apiVersion: f.readInt16BE(6) })
+        tap?.(f)
+      }
       if (upstream.connecting) pending.push(chunk)
       else upstream.write(chunk)
     })

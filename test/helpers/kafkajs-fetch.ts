@@ -19,6 +19,22 @@ type Cluster = {
   findBroker(q: { nodeId: string }): Promise<{ fetch(args: unknown): Promise<any> }>
 }
 
+/**
+ * Checks read-back messages against acknowledgements (value → where it was acknowledged):
+ * how many acknowledged values are absent, and how many sit at another partition or offset.
+ */
+export function acknowledgedCheck(acked: ReadonlyMap<string, { partition: number; offset: number }>, got: readonly FetchedMessage[]): { missing: number; moved: number } {
+  const byValue = new Map(got.map((m) => [m.value!, m]))
+  let missing = 0
+  let moved = 0
+  for (const [value, at] of acked) {
+    const m = byValue.get(value)
+    if (m === undefined) missing++
+    else if (m.partition !== at.partition || m.offset !== at.offset) moved++
+  }
+  return { missing, moved }
+}
+
 export function kafkaClient(port: number, clientId = 'samsa-test'): Kafka {
   return new Kafka({ clientId, brokers: [`127.0.0.1:${port}`], logLevel: logLevel.NOTHING, retry: { retries: 3 } })
 }

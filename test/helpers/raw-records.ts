@@ -1,15 +1,11 @@
 // Record batches whose CRC is right but whose records need not be: built from raw record
 // bytes, for the tests of record validation (storage and on the wire).
 
-import { gzipSync, zstdCompressSync } from 'node:zlib'
-import { createRequire } from 'node:module'
 import { buildRecordBatch } from '../../protocol/records/record-batch-builder.ts'
 import { ATTRIBUTES_OFFSET, LAST_OFFSET_DELTA_OFFSET, RECORDS_OFFSET, RECORD_COUNT_OFFSET, updateBatchCrc } from '../../protocol/records/record-batch.ts'
 import { writeVarint } from '../../protocol/records/varint.ts'
+import { compress } from '../../protocol/records/compression.ts'
 
-const require = createRequire(import.meta.url)
-const snappy = require('snappy') as { compressSync(b: Buffer): Buffer }
-const lz4 = require('lz4-napi') as { compressFrameSync(b: Buffer): Buffer }
 
 export function field(v: number): Buffer {
   const b = Buffer.alloc(10)
@@ -43,8 +39,7 @@ export function rawRecord(r: RawRecord, i: number): Buffer {
 /** A batch with `body` as its (compressed with `codec`) records, header and CRC made consistent. */
 export function batchWithBody(body: Buffer, count: number, codec = 0, timestamp = Date.now()): Buffer {
   const template = buildRecordBatch({ records: [{ value: Buffer.from('x'), timestamp }] })
-  const payload = codec === 0 ? body : codec === 1 ? gzipSync(body) : codec === 2 ? snappy.compressSync(body) : codec === 3 ? lz4.compressFrameSync(body) : zstdCompressSync(body)
-  const b = Buffer.concat([template.subarray(0, RECORDS_OFFSET), payload])
+  const b = Buffer.concat([template.subarray(0, RECORDS_OFFSET), compress(codec, body)])
   b.writeInt32BE(b.length - 12, 8)
   b.writeInt16BE(codec, ATTRIBUTES_OFFSET)
   b.writeInt32BE(count - 1, LAST_OFFSET_DELTA_OFFSET)

@@ -130,3 +130,14 @@ export function decodeFrame<T = any>(frame: Buffer, apiKey: number, version: num
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+/**
+ * Resolves once the broker has answered a request sent now on `c`: whatever was sent
+ * before it on other connections has been read and handled as far as it can be, so a
+ * request that is still unanswered is waiting, not in transit. Replaces sleeps used as
+ * "nothing happened" windows.
+ */
+export async function roundTrip(c: RawClient): Promise<void> {
+  await c.request(18, 3, { clientSoftwareName: 'samsa-test', clientSoftwareVersion: '1' })
+  await new Promise((resolve) => setImmediate(resolve))
+}
