@@ -65,9 +65,10 @@ export type HeaderValidation = ValidationResult & { codec: number }
 
 /**
  * The checks up to the records: one intact magic-2 batch, within max.message.bytes, CRC,
- * codec, counts, control flag, producer fields. Cheap; no decompression.
+ * codec, counts, control flag, producer fields. Cheap; no decompression. `crcVerified`:
+ * these very bytes already passed this check, so the CRC is not computed again.
  */
-export function validateBatchHeader(records: Buffer, config: Pick<ValidatedConfig, 'maxMessageBytes'>): HeaderValidation {
+export function validateBatchHeader(records: Buffer, config: Pick<ValidatedConfig, 'maxMessageBytes'>, crcVerified = false): HeaderValidation {
   const length = records.length
   if (length === 0) return invalid(ErrorCode.INVALID_RECORD, 'Produce requests must contain exactly one record batch per partition, found none')
   if (length < LOG_OVERHEAD) return invalid(ErrorCode.CORRUPT_MESSAGE, `Record batch truncated: ${length} bytes`)
@@ -91,7 +92,7 @@ export function validateBatchHeader(records: Buffer, config: Pick<ValidatedConfi
 
   if (batchBaseOffset(records, 0) !== 0) return invalid(ErrorCode.INVALID_RECORD, `The baseOffset of a produced record batch must be 0, not ${batchBaseOffset(records, 0)}`)
   if (size > config.maxMessageBytes) return invalid(ErrorCode.MESSAGE_TOO_LARGE, `Record batch of ${size} bytes exceeds max.message.bytes (${config.maxMessageBytes})`)
-  if (!isCrcValid(records, 0)) return invalid(ErrorCode.CORRUPT_MESSAGE, 'Record batch CRC does not match its contents')
+  if (!crcVerified && !isCrcValid(records, 0)) return invalid(ErrorCode.CORRUPT_MESSAGE, 'Record batch CRC does not match its contents')
 
   const attributes = batchAttributes(records, 0)
   const codec = attributes & COMPRESSION_CODEC_MASK

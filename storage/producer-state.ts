@@ -18,6 +18,7 @@ import {
   batchAttributes, batchBaseOffset, batchLastOffsetDelta, batchMaxTimestamp, readInt64, writeInt64,
 } from '../protocol/records/record-batch.ts'
 import { crc32c } from '../protocol/records/crc32c.ts'
+import type { ProducerState } from '../protocol/messages/describe-producers-response.ts'
 
 /** Kafka's ProducerStateEntry.NUM_BATCHES_TO_RETAIN: librdkafka and the Java client keep at most 5 requests in flight. */
 export const BATCHES_TO_RETAIN = 5
@@ -49,15 +50,8 @@ interface ProducerEntry {
   lastTimestamp: number
 }
 
-/** What DescribeProducers reports for one producer. */
-export interface ProducerSummary {
-  producerId: number
-  producerEpoch: number
-  lastSequence: number
-  lastTimestamp: number
-  coordinatorEpoch: number
-  currentTxnStartOffset: number
-}
+/** What DescribeProducers reports for one producer: the response's own type. */
+export type ProducerSummary = ProducerState
 
 /** The producer fields of one batch header. */
 export interface ProducerBatch {

@@ -5,7 +5,7 @@
 // node-gyp build that npm runs under the machine's Node, which Node 24 then cannot load.
 // Codec failures throw CompressionError; callers decide what error code that is.
 
-import { gunzip, gunzipSync, gzipSync, zstdCompressSync, zstdDecompress, zstdDecompressSync } from 'node:zlib'
+import { gunzipSync, gzipSync, zstdCompressSync, zstdDecompressSync } from 'node:zlib'
 import { createRequire } from 'node:module'
 import { Compression } from './record-batch.ts'
 
@@ -126,58 +126,52 @@ function unsnappy(body: Buffer): Buffer {
   return parts.length === 1 ? parts[0]! : Buffer.concat(parts)
 }
 
+// Refuses, before anything is inflated, a body that states or bounds a size above the
+// limit (snappy states it per block, checked as each block is read).
+function checkBound(codec: number, body: Buffer): void {
+  if (codec === Compression.LZ4) checkLz4Bound(body)
+  else if (codec === Compression.GZIP || codec === Compression.ZSTD) checkStatedSize(codec, body)
+}
+
+function asCompressionError(codec: number, err: unknown): CompressionError {
+  if (err instanceof CompressionError) return err
+  return new CompressionError(`cannot decompress a ${CODEC_NAMES[codec] ?? codec} batch: ${(err as Error).message}`)
+}
+
 /** The uncompressed record bytes of a batch body compressed with `codec`. */
 export function decompress(codec: number, body: Buffer): Buffer {
   try {
+    checkBound(codec, body)
     switch (codec) {
       case Compression.NONE: return body
-      case Compression.GZIP:
-        checkStatedSize(codec, body)
-        return gunzipSync(body, { chunkSize: gzipChunkSize(body), maxOutputLength: MAX_DECOMPRESSED_BYTES })
+      case Compression.GZIP: return gunzipSync(body, { chunkSize: gzipChunkSize(body), maxOutputLength: MAX_DECOMPRESSED_BYTES })
       case Compression.SNAPPY: return unsnappy(body)
-      case Compression.LZ4:
-        checkLz4Bound(body)
-        return lz4.decompressFrameSync(body)
-      case Compression.ZSTD:
-        checkStatedSize(codec, body)
-        return zstdDecompressSync(body, { chunkSize: 64 * 1024, maxOutputLength: MAX_DECOMPRESSED_BYTES })
+      case Compression.LZ4: return lz4.decompressFrameSync(body)
+      case Compression.ZSTD: return zstdDecompressSync(body, { chunkSize: 64 * 1024, maxOutputLength: MAX_DECOMPRESSED_BYTES })
     }
   } catch (err) {
-    if (err instanceof CompressionError) throw err
-    throw new CompressionError(`cannot decompress a ${CODEC_NAMES[codec] ?? codec} batch: ${(err as Error).message}`)
+    throw asCompressionError(codec, err)
   }
   throw new CompressionError(`unknown compression codec ${codec}`)
 }
 
 /**
- * decompress() off the calling thread: on libuv's thread pool (zlib's async calls, and
- * the napi-rs packages' async tasks), so a shard can decompress several batches at once
- * while its own thread stays free for appends. Rejects with CompressionError.
+ * decompress() off the calling thread for lz4 and raw snappy, on libuv's thread pool
+ * through the napi-rs packages' async calls, so a shard can decompress several batches
+ * at once while its own thread stays free. Other codecs decompress here (node:zlib's
+ * async calls measured slower than its sync ones). Rejects with CompressionError.
  */
 export async function decompressAsync(codec: number, body: Buffer): Promise<Buffer> {
-  const wrap = (err: unknown): never => {
-    if (err instanceof CompressionError) throw err
-    throw new CompressionError(`cannot decompress a ${CODEC_NAMES[codec] ?? codec} batch: ${(err as Error).message}`)
-  }
-  const zlibDone = (resolve: (b: Buffer) => void, reject: (e: unknown) => void) => (err: Error | null, out: Buffer) => (err === null ? resolve(out) : reject(err))
   try {
-    switch (codec) {
-      case Compression.NONE: return body
-      case Compression.GZIP:
-        checkStatedSize(codec, body)
-        return await new Promise<Buffer>((resolve, reject) => gunzip(body, { chunkSize: gzipChunkSize(body), maxOutputLength: MAX_DECOMPRESSED_BYTES }, zlibDone(resolve, reject)))
-      case Compression.ZSTD:
-        checkStatedSize(codec, body)
-        return await new Promise<Buffer>((resolve, reject) => zstdDecompress(body, { chunkSize: 64 * 1024, maxOutputLength: MAX_DECOMPRESSED_BYTES }, zlibDone(resolve, reject)))
-      case Compression.LZ4:
-        checkLz4Bound(body)
-        return await lz4.decompressFrame(body)
-      case Compression.SNAPPY: return await unsnappyAsync(body)
+    if (codec === Compression.LZ4) {
+      checkLz4Bound(body)
+      return await lz4.decompressFrame(body)
     }
+    if (codec === Compression.SNAPPY) return await unsnappyAsync(body)
   } catch (err) {
-    return wrap(err)
+    throw asCompressionError(codec, err)
   }
-  throw new CompressionError(`unknown compression codec ${codec}`)
+  return decompress(codec, body)
 }
 
 async function unsnappyAsync(body: Buffer): Promise<Buffer> {

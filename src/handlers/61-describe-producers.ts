@@ -38,7 +38,7 @@ export default defineHandler<DescribeProducersRequest, DescribeProducersResponse
               out.errorMessage = r.message || null
               return
             }
-            out.activeProducers = r.producers.map((p) => ({ ...p }))
+            out.activeProducers = r.producers
           }),
         )
         return out

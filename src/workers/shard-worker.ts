@@ -180,7 +180,9 @@ export function createShardRunner(init: ShardInit, io: FileIO = init.dataDir ===
 
   function validate(records: Buffer, log: PartitionLog, body: Buffer | CompressionError | undefined, now: number): ValidationResult {
     if (body === undefined) return validateProducedRecords(records, log.config, now)
-    const header = validateBatchHeader(records, log.config)
+    // decompressAhead only decompressed bodies whose header, CRC included, passed; the
+    // bytes have not changed since, so the CRC is not computed a second time.
+    const header = validateBatchHeader(records, log.config, true)
     if (header.error !== 0) return { error: header.error, message: header.message }
     if (body instanceof CompressionError) return { error: ErrorCode.CORRUPT_MESSAGE, message: body.message }
     return validateRecordsBody(records, body, log.config, now)
