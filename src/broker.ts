@@ -48,6 +48,8 @@ export interface BrokerStats {
   queuedRequestBytes: number
   /** Connections that stopped reading until request memory frees up. */
   connectionsWaitingForMemory: number
+  /** Connections that stopped reading with the most requests outstanding a connection may have. */
+  connectionsAtRequestLimit: number
 }
 
 export interface StartExtras {
@@ -128,7 +130,7 @@ export async function startBroker(partial: Partial<BrokerOptions> = {}, extras: 
     options,
     logger,
     groupLag: (groupId) => broker.groups.lag(groupId),
-    stats: () => ({ connections: running.connectionCount, topics: broker.topics.byName.size, shardTasks: broker.replicas.tasksSent(), queuedRequestBytes: broker.requestMemory.usedBytes, connectionsWaitingForMemory: broker.requestMemory.blockedCount }),
+    stats: () => ({ connections: running.connectionCount, topics: broker.topics.byName.size, shardTasks: broker.replicas.tasksSent(), queuedRequestBytes: broker.requestMemory.usedBytes, connectionsWaitingForMemory: broker.requestMemory.blockedCount, connectionsAtRequestLimit: running.connectionsAtRequestLimit }),
     close,
     simulatePowerLoss: () => logs.simulatePowerLoss(),
   }

@@ -58,6 +58,10 @@ export class Connection {
     socket.on('close', () => this.onClose())
   }
 
+  get atRequestLimit(): boolean {
+    return this.queue.length >= MAX_IN_FLIGHT
+  }
+
   /** Stops reading, lets in-flight requests finish and their responses leave, then ends. */
   drain(): Promise<void> {
     if (this.closed) return Promise.resolve()

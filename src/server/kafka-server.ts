@@ -35,6 +35,13 @@ export class KafkaServer {
     return this.connections.size
   }
 
+  /** Connections that stopped reading because they have the most requests outstanding a connection may have. */
+  get connectionsAtRequestLimit(): number {
+    let n = 0
+    for (const c of this.connections) if (c.atRequestLimit) n++
+    return n
+  }
+
   async close(): Promise<void> {
     const stopped = new Promise<void>((resolve) => this.server.close(() => resolve()))
     await Promise.all([...this.connections].map((c) => c.drain()))

@@ -7,9 +7,12 @@ import t from 'tap'
 import { connect, type Socket } from 'node:net'
 import { memoryBroker } from '../helpers/broker.ts'
 import { RawClient } from '../helpers/raw-client.ts'
-import { batchOf, createTopic, decodeFrame, produce, produceRequest } from '../helpers/wire-requests.ts'
+import { batchOf, createTopic, decodeFrame, fetchRequest, produce, produceRequest } from '../helpers/wire-requests.ts'
+import { startBroker } from '../../src/broker.ts'
+import { ManualClock } from '../../src/groups/clock.ts'
 import type { RunningBroker } from '../../src/broker.ts'
 import type { ProduceResponse } from '../../protocol/messages/produce-response.ts'
+import type { FetchResponse } from '../../protocol/messages/fetch-response.ts'
 
 const MiB = 1024 * 1024
 
@@ -91,6 +94,45 @@ t.test('a frame that does not fit waits until the frame ahead of it is handled',
   t.same([ra.errorCode, ra.baseOffset, rb.errorCode, rb.baseOffset], [0, 0, 0, 1], 'A first, then B, both stored')
   await until(broker, (s) => s.queuedRequestBytes === 0 && s.connectionsWaitingForMemory === 0, 'budget released')
   t.pass('nothing left queued')
+})
+
+t.test('a connection with 256 requests outstanding stops reading, then answers everything in order', async (t) => {
+  // Long polls on a ManualClock stay outstanding until the test advances it.
+  const clock = new ManualClock()
+  const broker = await startBroker({ host: '127.0.0.1', port: 0, memory: true, shards: 2, logLevel: 'silent' }, { pollClock: clock })
+  t.teardown(() => broker.close())
+  const c = await RawClient.connect(broker.port)
+  t.teardown(() => c.close())
+  await createTopic(c, 'polled')
+
+  const total = 300
+  const answers: Array<Promise<Buffer | null>> = []
+  for (let i = 0; i < total; i++) answers.push(c.nextFrame(60_000))
+  const poll = fetchRequest([{ topic: 'polled', partition: 0, offset: 0 }], { maxWaitMs: 10_000 })
+  c.write(Buffer.concat(Array.from({ length: total }, (_, i) => c.frameFor(1, 12, poll, 1000 + i))))
+  await until(broker, (s) => s.connectionsAtRequestLimit === 1, 'the connection at its limit of outstanding requests')
+
+  // Polls read after the connection resumes wait on the clock too: it moves on each turn
+  // that brings no answer, until the answer comes (bounded).
+  const settle = async (answer: Promise<Buffer | null>): Promise<Buffer | null> => {
+    for (let turn = 0; turn < 20_000; turn++) {
+      const frame = await Promise.race([answer, new Promise<undefined>((resolve) => setImmediate(() => resolve(undefined)))])
+      if (frame !== undefined) return frame
+      clock.advance(10_000)
+    }
+    return null
+  }
+  const ids: number[] = []
+  for (const a of answers) {
+    const frame = await settle(a)
+    if (frame === null) break
+    const { correlationId, body } = decodeFrame<FetchResponse>(frame, 1, 12)
+    if (body.errorCode !== 0) t.fail(`poll ${correlationId} answered error ${body.errorCode}`)
+    ids.push(correlationId)
+  }
+  t.same(ids, Array.from({ length: total }, (_, i) => 1000 + i), 'all 300 polls answered, in the order they were sent')
+  await until(broker, (s) => s.connectionsAtRequestLimit === 0, 'reading again')
+  t.pass('the connection reads again once its requests are answered')
 })
 
 t.test('queued.max.request.bytes below socket.request.max.bytes is a config error naming both', async (t) => {
