@@ -10,7 +10,8 @@ import type { ProducerIdManager } from './producers/producer-id-manager.ts'
 import type { RequestMemoryPool } from './server/request-memory.ts'
 import type { LogManager } from './partitions/log-manager.ts'
 import type { ApiHandler } from './handlers/api-handler.ts'
-import { GroupCoordinator } from './groups/group-coordinator.ts'
+import { GroupCoordinator, OFFSETS_TOPIC } from './groups/group-coordinator.ts'
+import { TransactionCoordinator } from './transactions/transaction-coordinator.ts'
 import type { Clock } from './groups/clock.ts'
 import { topicNameProblem } from './topics/topic-name.ts'
 import { ErrorCode } from '../protocol/error-codes.ts'
@@ -44,6 +45,7 @@ export class BrokerContext {
   readonly pollClock: Clock
   readonly handlers = new Map<number, ApiHandler>()
   readonly groups: GroupCoordinator
+  readonly txns: TransactionCoordinator
   advertisedHost: string
   advertisedPort: number
 
@@ -61,6 +63,14 @@ export class BrokerContext {
     this.advertisedHost = args.options.advertisedHost
     this.advertisedPort = args.options.advertisedPort
     this.groups = new GroupCoordinator(this, args.clock)
+    this.txns = new TransactionCoordinator({
+      host: this,
+      newProducerId: () => this.producerIds.generate(),
+      onOffsetsMarker: (producerId, commit) => this.groups.completeTxn(producerId, commit),
+      offsetsTopic: OFFSETS_TOPIC,
+      clock: args.clock,
+      options: args.options,
+    })
   }
 
   get nodeId(): number {

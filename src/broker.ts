@@ -60,6 +60,8 @@ export interface StartExtras {
   pollClock?: Clock
   /** Storage time: segment.ms, retention, LogAppendTime, timestamp bounds, producer expiry. */
   storageClock?: Clock
+  /** Tests: holds the group coordinator between its replay and serving (given the bound port), so the loading answers can be observed. */
+  groupLoadGate?: (port: number) => Promise<void>
 }
 
 export async function startBroker(partial: Partial<BrokerOptions> = {}, extras: StartExtras = {}): Promise<RunningBroker> {
@@ -100,7 +102,10 @@ export async function startBroker(partial: Partial<BrokerOptions> = {}, extras: 
     broker.advertisedPort = options.advertisedPort === 0 ? bound.port : options.advertisedPort
     // The listener is up while the coordinator replays its topic: group requests meanwhile
     // get COORDINATOR_LOAD_IN_PROGRESS, which every client retries.
-    await broker.groups.load()
+    // Transactions load second: completing one found prepared writes markers to
+    // `__consumer_offsets`, whose pending transactional offsets the groups must know first.
+    await broker.groups.load(extras.groupLoadGate?.(bound.port))
+    await broker.txns.load()
   } catch (err) {
     return abandon(err)
   }
@@ -111,6 +116,7 @@ export async function startBroker(partial: Partial<BrokerOptions> = {}, extras: 
   const close = (): Promise<void> => {
     closing ??= (async () => {
       broker.groups.close()
+      broker.txns.close()
       await running.close()
       await logs.shutdown()
       logger.info('broker stopped')

@@ -6,13 +6,14 @@
 // Single writer, synchronous I/O.
 
 import {
-  BATCH_HEADER_SIZE, BATCH_LENGTH_OFFSET, COMPRESSION_CODEC_MASK, CURRENT_MAGIC, Compression, LOG_OVERHEAD,
+  BATCH_HEADER_SIZE, BATCH_LENGTH_OFFSET, COMPRESSION_CODEC_MASK, CONTROL_FLAG_MASK, CURRENT_MAGIC, Compression, LOG_OVERHEAD,
   batchAttributes, batchBaseOffset, batchLastOffsetDelta, batchMagic, batchMaxTimestamp, isCrcValid,
 } from '../protocol/records/record-batch.ts'
 import { decodeRecords, scanRecordTimestamps } from '../protocol/records/record-decoder.ts'
 import { isNotFound, type FileHandle, type FileIO } from './file-io.ts'
 import { OFFSET_INDEX_ENTRY_SIZE, OffsetIndex } from './offset-index.ts'
 import { TIME_INDEX_ENTRY_SIZE, TimeIndex } from './time-index.ts'
+import { TXN_INDEX_SUFFIX, TxnIndex } from './txn-index.ts'
 
 export const LOG_SUFFIX = '.log'
 export const INDEX_SUFFIX = '.index'
@@ -83,6 +84,16 @@ class HeaderCursor {
       if (got < BATCH_HEADER_SIZE) return false
     }
     this.at = this.pos - this.bufStart
+    // A control batch's record (COMMIT or ABORT) is read too: it is a few bytes past the header.
+    if ((batchAttributes(this.buf, this.at) & CONTROL_FLAG_MASK) !== 0) {
+      const size = Math.min(this.size, this.end - this.pos)
+      if (this.pos + size > this.bufEnd && size <= this.buf.length) {
+        const got = this.io!.read(this.handle, this.buf, 0, Math.min(this.buf.length, this.end - this.pos), this.pos)
+        this.bufStart = this.pos
+        this.bufEnd = this.pos + got
+        this.at = 0
+      }
+    }
     return true
   }
 
@@ -114,6 +125,8 @@ export class LogSegment {
   private readonly handle: FileHandle
   readonly offsetIndex: OffsetIndex
   readonly timeIndex: TimeIndex
+  /** Aborted transactions whose ABORT marker is in this segment (`.txnindex`, written only when there is one). */
+  readonly txnIndex: TxnIndex
   /** Bytes in the .log. */
   size = 0
   /** One past the last offset held; baseOffset when empty. */
@@ -141,6 +154,7 @@ export class LogSegment {
     this.handle = handle
     this.offsetIndex = offsetIndex
     this.timeIndex = timeIndex
+    this.txnIndex = new TxnIndex(io, `${dir}/${segmentFileName(baseOffset, TXN_INDEX_SUFFIX)}`)
     this.nextOffset = baseOffset
     this.offsetOfMaxTimestamp = baseOffset
     this.rollBaseTime = now
@@ -157,6 +171,7 @@ export class LogSegment {
       const timeIndex = TimeIndex.create(io, `${dir}/${segmentFileName(baseOffset, TIME_INDEX_SUFFIX)}`, baseOffset, maxEntries(settings, TIME_INDEX_ENTRY_SIZE))
       const segment = new LogSegment(io, dir, baseOffset, settings, handle, offsetIndex, timeIndex, now)
       segment.dirty = true
+      if (io.exists(segment.txnIndex.file.path)) segment.txnIndex.file.delete()
       return segment
     } catch (err) {
       offsetIndex?.file.releaseQuietly()
@@ -179,7 +194,9 @@ export class LogSegment {
       const timeIndex = TimeIndex.load(io, `${dir}/${segmentFileName(baseOffset, TIME_INDEX_SUFFIX)}`, baseOffset, maxEntries(settings, TIME_INDEX_ENTRY_SIZE))
       segment = new LogSegment(io, dir, baseOffset, settings, handle, offsetIndex, timeIndex, now)
       segment.size = io.size(handle)
+      segment.txnIndex.load()
       if (recover || !segment.loadFromIndexes()) segment.truncatedBytes = segment.recover()
+      segment.txnIndex.truncateTo(segment.nextOffset)
       segment.rollBaseTime = segment.firstBatchTimestamp(now)
       return segment
     } catch (err) {
@@ -507,9 +524,11 @@ export class LogSegment {
     }
     if (this.offsetIndex.file.takeDirty()) out.push(this.offsetIndex.file.path)
     if (this.timeIndex.file.takeDirty()) out.push(this.timeIndex.file.path)
+    if (this.txnIndex.file.takeDirty()) out.push(this.txnIndex.file.path)
     if (!this.active) {
       this.offsetIndex.file.release()
       this.timeIndex.file.release()
+      this.txnIndex.file.release()
     }
   }
 
@@ -521,9 +540,11 @@ export class LogSegment {
     }
     this.offsetIndex.file.flush()
     this.timeIndex.file.flush()
+    this.txnIndex.file.flush()
     if (!this.active) {
       this.offsetIndex.file.release()
       this.timeIndex.file.release()
+      this.txnIndex.file.release()
     }
   }
 
@@ -542,6 +563,7 @@ export class LogSegment {
     this.closed = true
     this.offsetIndex.file.releaseQuietly()
     this.timeIndex.file.releaseQuietly()
+    this.txnIndex.file.releaseQuietly()
     try {
       this.io.close(this.handle)
     } catch {
@@ -555,6 +577,7 @@ export class LogSegment {
     unlinkIfExists(this.io, this.logPath)
     this.offsetIndex.file.delete()
     this.timeIndex.file.delete()
+    this.txnIndex.file.delete()
   }
 }
 

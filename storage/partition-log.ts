@@ -16,8 +16,10 @@ import {
   type OffsetAndTimestamp, type SegmentSettings,
 } from './log-segment.ts'
 import { StorageError } from './storage-error.ts'
-import { ProducerStateManager, producerBatchAt, type ProducerBatch } from './producer-state.ts'
+import { ProducerStateManager, producerBatchAt, type CompletedTxn, type ProducerBatch } from './producer-state.ts'
+import { buildEndTxnMarkerBatch } from '../protocol/records/record-batch-builder.ts'
 import { SNAPSHOT_SUFFIX } from './log-file-names.ts'
+import { TXN_INDEX_SUFFIX, type AbortedTxn } from './txn-index.ts'
 
 export { StorageError } from './storage-error.ts'
 export type { OffsetAndTimestamp } from './log-segment.ts'
@@ -147,7 +149,7 @@ export class PartitionLog {
     bases.sort((a, b) => a - b)
     // Index files whose .log is gone are leftovers of an interrupted delete.
     for (const name of names) {
-      for (const suffix of [INDEX_SUFFIX, TIME_INDEX_SUFFIX]) {
+      for (const suffix of [INDEX_SUFFIX, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX]) {
         if (name.endsWith(suffix) && /^\d{20}\./.test(name) && !present.has(name.slice(0, 20) + LOG_SUFFIX)) unlinkQuietly(io, `${dir}/${name}`)
       }
     }
@@ -242,7 +244,11 @@ export class PartitionLog {
     }
     if (this.snapshotOffset < 0) this.producers.clear()
     for (let i = this.floorSegment(from); from < logEnd && i < this.segments.length; i++) {
-      this.recoveryReport.replayedBatches += this.segments[i]!.forEachBatchHeader(from, (buf, at) => this.producers.replayHeader(buf, at))
+      const segment = this.segments[i]!
+      this.recoveryReport.replayedBatches += segment.forEachBatchHeader(from, (buf, at) => {
+        const done = this.producers.replayHeader(buf, at)
+        if (done?.isAborted === true) this.indexAborted(segment, done)
+      })
     }
     // As Kafka's load: producers already past producer.id.expiration.ms are not brought back.
     if (expirationMs !== undefined) this.producers.expire(now, expirationMs)
@@ -355,7 +361,7 @@ export class PartitionLog {
    * each baseOffset in place (partitionLeaderEpoch = 0), applies LogAppendTime when the
    * topic asks for it, rolls first if needed, then writes them in one positional write.
    */
-  append(records: Buffer, now: number): AppendResult {
+  append(records: Buffer, now: number, fromCoordinator = false): AppendResult {
     this.ensureWritable()
     const baseOffset = this.active.nextOffset
     const logAppendTime = this._config.messageTimestampType === 'LogAppendTime' ? now : -1
@@ -367,7 +373,7 @@ export class PartitionLog {
     for (let pos = 0, offset = baseOffset; pos + BATCH_HEADER_SIZE <= records.length; ) {
       const b = producerBatchAt(records, pos)
       if (b !== null && !b.isControl) {
-        const check = this.producers.check(b, offset)
+        const check = this.producers.check(b, offset, fromCoordinator)
         if (check.kind === 'error') throw new StorageError(check.error, check.message)
         if (check.kind === 'duplicate') {
           const m = check.batch
@@ -412,6 +418,48 @@ export class PartitionLog {
       }
     }
     return { baseOffset, lastOffset, logAppendTime, logStartOffset: this.logStartOffset, duplicate: false }
+  }
+
+  /**
+   * Writes a COMMIT or ABORT marker for a producer's transaction (from the transaction
+   * coordinator, never from a client), ends the transaction in the producer state, and
+   * indexes it when aborted. Returns the marker's offset.
+   */
+  appendMarker(producerId: number, epoch: number, coordinatorEpoch: number, commit: boolean, now: number): number {
+    this.ensureWritable()
+    const refused = this.producers.checkMarker(producerId, epoch, coordinatorEpoch)
+    if (refused !== null) throw new StorageError(refused.error, refused.message)
+    const offset = this.active.nextOffset
+    const marker = buildEndTxnMarkerBatch({ producerId, producerEpoch: epoch, commit, coordinatorEpoch, timestamp: now, baseOffset: offset })
+    try {
+      this.maybeRoll(marker.length, offset, now)
+      this.active.append(marker, offset, offset, now, offset, now)
+    } catch (err) {
+      throw this.goOffline('append', err)
+    }
+    const done = this.producers.completeTxn(producerId, epoch, coordinatorEpoch, offset, !commit, now)
+    if (done.isAborted) this.indexAborted(this.active, done)
+    return offset
+  }
+
+  private indexAborted(segment: LogSegment, done: CompletedTxn): void {
+    const unstable = this.producers.firstUnstableOffset()
+    segment.txnIndex.append({ producerId: done.producerId, firstOffset: done.firstOffset, lastOffset: done.lastOffset, lastStableOffset: unstable < 0 ? done.lastOffset + 1 : unstable })
+  }
+
+  /** Kafka's last stable offset: below the first offset of any open transaction, else the high watermark. */
+  get lastStableOffset(): number {
+    const unstable = this.producers.firstUnstableOffset()
+    return unstable < 0 ? this.highWatermark : Math.min(unstable, this.highWatermark)
+  }
+
+  /** Aborted transactions overlapping [fetchOffset, upperBound): what a read_committed fetch must tell its client. */
+  abortedTxns(fetchOffset: number, upperBound: number): AbortedTxn[] {
+    const out: AbortedTxn[] = []
+    for (let i = this.floorSegment(fetchOffset); i < this.segments.length; i++) {
+      for (const t of this.segments[i]!.txnIndex.entries) if (t.lastOffset >= fetchOffset && t.firstOffset < upperBound) out.push(t)
+    }
+    return out
   }
 
   private maybeRoll(size: number, lastOffset: number, now: number): void {
@@ -515,11 +563,18 @@ export class PartitionLog {
    * −3 the record with the largest timestamp, t ≥ 0 the first record with timestamp ≥ t.
    * null when there is no such record (Kafka then answers offset −1, timestamp −1).
    */
-  listOffsets(timestamp: number): OffsetAndTimestamp | null {
+  listOffsets(timestamp: number, committed = false): OffsetAndTimestamp | null {
+    const found = this.findOffsets(timestamp, committed)
+    // read_committed: nothing at or past the last stable offset is visible (Kafka's lastFetchableOffset).
+    if (committed && found !== null && (timestamp >= 0 || timestamp === ListOffsetsTimestamp.MAX_TIMESTAMP) && found.offset >= this.lastStableOffset) return null
+    return found
+  }
+
+  private findOffsets(timestamp: number, committed: boolean): OffsetAndTimestamp | null {
     if (timestamp === ListOffsetsTimestamp.EARLIEST || timestamp === ListOffsetsTimestamp.EARLIEST_LOCAL) {
       return { offset: this.logStartOffset, timestamp: -1 }
     }
-    if (timestamp === ListOffsetsTimestamp.LATEST) return { offset: this.logEndOffset, timestamp: -1 }
+    if (timestamp === ListOffsetsTimestamp.LATEST) return { offset: committed ? this.lastStableOffset : this.logEndOffset, timestamp: -1 }
     try {
       if (timestamp === ListOffsetsTimestamp.MAX_TIMESTAMP) {
         let best: LogSegment | null = null
@@ -751,7 +806,7 @@ function unlinkQuietly(io: FileIO, path: string): void {
 }
 
 function deleteSegmentFiles(io: FileIO, dir: string, baseOffset: number): void {
-  for (const suffix of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX]) unlinkQuietly(io, `${dir}/${segmentFileName(baseOffset, suffix)}`)
+  for (const suffix of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX]) unlinkQuietly(io, `${dir}/${segmentFileName(baseOffset, suffix)}`)
 }
 
 function closeQuietly(segment: LogSegment): void {

@@ -14,10 +14,11 @@
 
 import { ErrorCode } from '../protocol/error-codes.ts'
 import {
-  BASE_SEQUENCE_OFFSET, PRODUCER_EPOCH_OFFSET, PRODUCER_ID_OFFSET, CONTROL_FLAG_MASK,
+  BASE_SEQUENCE_OFFSET, PRODUCER_EPOCH_OFFSET, PRODUCER_ID_OFFSET, CONTROL_FLAG_MASK, TRANSACTIONAL_FLAG_MASK,
   batchAttributes, batchBaseOffset, batchLastOffsetDelta, batchMaxTimestamp, readInt64, writeInt64,
 } from '../protocol/records/record-batch.ts'
 import { crc32c } from '../protocol/records/crc32c.ts'
+import { ControlType, controlTypeOf } from '../protocol/records/control-record.ts'
 import type { ProducerState } from '../protocol/messages/describe-producers-response.ts'
 
 /** Kafka's ProducerStateEntry.NUM_BATCHES_TO_RETAIN: librdkafka and the Java client keep at most 5 requests in flight. */
@@ -60,6 +61,15 @@ export interface ProducerBatch {
   firstSeq: number
   lastSeq: number
   isControl: boolean
+  isTransactional: boolean
+}
+
+/** A transaction a marker ended: its producer, first offset, and the marker's offset. */
+export interface CompletedTxn {
+  producerId: number
+  firstOffset: number
+  lastOffset: number
+  isAborted: boolean
 }
 
 export type ProducerCheck =
@@ -94,11 +104,14 @@ export function producerBatchAt(buf: Buffer, pos: number): ProducerBatch | null 
     firstSeq,
     lastSeq: firstSeq < 0 ? NO_SEQUENCE : incrementSequence(firstSeq, batchLastOffsetDelta(buf, pos)),
     isControl: (batchAttributes(buf, pos) & CONTROL_FLAG_MASK) !== 0,
+    isTransactional: (batchAttributes(buf, pos) & TRANSACTIONAL_FLAG_MASK) !== 0,
   }
 }
 
 export class ProducerStateManager {
   private readonly producers = new Map<number, ProducerEntry>()
+  /** Producers with an open transaction here, and its first offset (Kafka's ongoingTxns). */
+  private readonly ongoing = new Map<number, number>()
   private readonly where: string
 
   /** `where` names the partition in error messages. */
@@ -117,7 +130,7 @@ export class ProducerStateManager {
    * start at sequence 0, and a producer with no state here (new, expired, or its records
    * deleted) may start at any sequence, as Kafka 4 accepts since KIP-360.
    */
-  check(b: ProducerBatch, offsetHint: number): ProducerCheck {
+  check(b: ProducerBatch, offsetHint: number, fromCoordinator = false): ProducerCheck {
     const entry = this.producers.get(b.producerId)
     if (entry === undefined) return APPEND
     if (b.epoch === entry.epoch) {
@@ -140,6 +153,15 @@ export class ProducerStateManager {
       }
       return APPEND
     }
+    if (!b.isTransactional && entry.currentTxnFirstOffset >= 0) {
+      return {
+        kind: 'error',
+        error: ErrorCode.INVALID_TXN_STATE,
+        message: `Expected transactional write from producer ${b.producerId} at offset ${offsetHint} in ${this.where}`,
+      }
+    }
+    // A coordinator's own transactional writes (offsets in a transaction) carry no sequence, as in Kafka.
+    if (fromCoordinator) return APPEND
     const last = entry.batches.length === 0 ? NO_SEQUENCE : entry.batches[entry.batches.length - 1]!.lastSeq
     // An entry with no retained batch (only markers so far) expects sequence 0, as in Kafka.
     if (!inSequence(last, b.firstSeq)) {
@@ -165,17 +187,71 @@ export class ProducerStateManager {
       entry.batches = []
     }
     entry.lastTimestamp = timestamp
+    if (b.isTransactional && !b.isControl && entry.currentTxnFirstOffset < 0) {
+      entry.currentTxnFirstOffset = firstOffset
+      this.ongoing.set(b.producerId, firstOffset)
+    }
     if (b.isControl || b.firstSeq < 0) return
     entry.batches.push({ firstSeq: b.firstSeq, lastSeq: b.lastSeq, firstOffset, lastOffset, timestamp })
     if (entry.batches.length > BATCHES_TO_RETAIN) entry.batches.shift()
   }
 
-  /** Replays the header of a batch read back from the log (recovery): no checks, as Kafka replays with origin REPLICATION. */
-  replayHeader(buf: Buffer, pos: number): void {
+  /**
+   * Replays a batch read back from the log (recovery): no checks, as Kafka replays with
+   * origin REPLICATION. A control batch must be readable past its header (its record
+   * says COMMIT or ABORT); returns the transaction a marker ended.
+   */
+  replayHeader(buf: Buffer, pos: number): CompletedTxn | null {
     const b = producerBatchAt(buf, pos)
-    if (b === null) return
+    if (b === null) return null
     const base = batchBaseOffset(buf, pos)
-    this.update(b, base, base + batchLastOffsetDelta(buf, pos), batchMaxTimestamp(buf, pos))
+    const timestamp = batchMaxTimestamp(buf, pos)
+    if (b.isControl) {
+      const type = controlTypeOf(buf, pos)
+      if (type !== ControlType.ABORT && type !== ControlType.COMMIT) return null
+      return this.completeTxn(b.producerId, b.epoch, -1, base, type === ControlType.ABORT, timestamp)
+    }
+    this.update(b, base, base + batchLastOffsetDelta(buf, pos), timestamp)
+    return null
+  }
+
+  /** Kafka's checks for a transaction marker from the coordinator: the epoch may not go back, nor the coordinator's. */
+  checkMarker(producerId: number, epoch: number, coordinatorEpoch: number): { error: number; message: string } | null {
+    const entry = this.producers.get(producerId)
+    if (entry === undefined) return null
+    if (epoch < entry.epoch) {
+      return { error: ErrorCode.INVALID_PRODUCER_EPOCH, message: `Marker epoch ${epoch} of producer ${producerId} in ${this.where} is older than ${entry.epoch}` }
+    }
+    if (coordinatorEpoch < entry.coordinatorEpoch) {
+      return { error: ErrorCode.TRANSACTION_COORDINATOR_FENCED, message: `Marker of producer ${producerId} in ${this.where} comes from coordinator epoch ${coordinatorEpoch}, older than ${entry.coordinatorEpoch}` }
+    }
+    return null
+  }
+
+  /** Ends the producer's open transaction with a marker at `markerOffset` (Kafka's appendEndTxnMarker). */
+  completeTxn(producerId: number, epoch: number, coordinatorEpoch: number, markerOffset: number, isAborted: boolean, timestamp: number): CompletedTxn {
+    let entry = this.producers.get(producerId)
+    if (entry === undefined) {
+      entry = { producerId, epoch, batches: [], coordinatorEpoch: -1, currentTxnFirstOffset: -1, lastTimestamp: timestamp }
+      this.producers.set(producerId, entry)
+    }
+    if (epoch !== entry.epoch) {
+      entry.epoch = epoch
+      entry.batches = []
+    }
+    if (coordinatorEpoch >= 0) entry.coordinatorEpoch = coordinatorEpoch
+    entry.lastTimestamp = timestamp
+    const firstOffset = entry.currentTxnFirstOffset >= 0 ? entry.currentTxnFirstOffset : markerOffset
+    entry.currentTxnFirstOffset = -1
+    this.ongoing.delete(producerId)
+    return { producerId, firstOffset, lastOffset: markerOffset, isAborted }
+  }
+
+  /** The first offset of the oldest open transaction, or −1 when none is open (the last stable offset's bound). */
+  firstUnstableOffset(): number {
+    let first = -1
+    for (const offset of this.ongoing.values()) if (first < 0 || offset < first) first = offset
+    return first
   }
 
   /** Forgets producers idle for `expirationMs` (Kafka: now − lastTimestamp ≥ producer.id.expiration.ms, none with an open transaction). */
@@ -192,6 +268,7 @@ export class ProducerStateManager {
 
   clear(): void {
     this.producers.clear()
+    this.ongoing.clear()
   }
 
   summaries(): ProducerSummary[] {
@@ -238,7 +315,7 @@ export class ProducerStateManager {
     if (buf.readUInt32BE(2) !== crc32c(buf, 6)) throw new Error(`producer snapshot ${path} fails its CRC check`)
     const count = buf.readInt32BE(6)
     if (count < 0 || buf.length !== SNAPSHOT_HEADER + count * SNAPSHOT_ENTRY) throw new Error(`producer snapshot ${path} has a bad length for ${count} producers`)
-    this.producers.clear()
+    this.clear()
     for (let i = 0, pos = SNAPSHOT_HEADER; i < count; i++, pos += SNAPSHOT_ENTRY) {
       const producerId = readInt64(buf, pos)
       const lastSeq = buf.readInt32BE(pos + 10)
@@ -257,6 +334,8 @@ export class ProducerStateManager {
         currentTxnFirstOffset: readInt64(buf, pos + 38),
         lastTimestamp: timestamp,
       })
+      const txnFirst = readInt64(buf, pos + 38)
+      if (txnFirst >= 0) this.ongoing.set(producerId, txnFirst)
     }
   }
 }

@@ -53,6 +53,12 @@ export interface BrokerOptions {
   producerIdExpirationMs: number
   /** producer.id.expiration.check.interval.ms */
   producerIdExpirationCheckIntervalMs: number
+  /** transaction.state.log.num.partitions */
+  transactionStateLogNumPartitions: number
+  /** transaction.max.timeout.ms */
+  transactionMaxTimeoutMs: number
+  /** transaction.abort.timed.out.transaction.cleanup.interval.ms */
+  transactionAbortTimedOutTransactionCleanupIntervalMs: number
   /** Optional override; otherwise generated and persisted by the broker. */
   clusterId?: string
   /** Broker-level defaults keyed by Kafka *topic* config name, e.g. {'segment.bytes': '1073741824'}. */
@@ -96,7 +102,10 @@ function baseDefaults (embedded: boolean): Omit<BrokerOptions, 'advertisedHost' 
     groupMaxSessionTimeoutMs: 1800000,
     offsetsRetentionMinutes: 10080,
     producerIdExpirationMs: 86400000,
-    producerIdExpirationCheckIntervalMs: 600000
+    producerIdExpirationCheckIntervalMs: 600000,
+    transactionStateLogNumPartitions: 50,
+    transactionMaxTimeoutMs: 900000,
+    transactionAbortTimedOutTransactionCleanupIntervalMs: 10000
   }
 }
 

@@ -124,6 +124,18 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     valueHint: '<ms>', defaultText: '600000 (10 minutes)', help: 'how often idle producers are looked for'
   },
   {
+    name: 'transactionStateLogNumPartitions', parse: integer(1, INT32_MAX), env: 'SAMSA_TRANSACTION_STATE_LOG_NUM_PARTITIONS', kafkaKeys: ['transaction.state.log.num.partitions'],
+    valueHint: '<n>', defaultText: '50', help: 'partitions of __transaction_state (where transactional ids live)'
+  },
+  {
+    name: 'transactionMaxTimeoutMs', parse: integer(1, INT32_MAX), env: 'SAMSA_TRANSACTION_MAX_TIMEOUT_MS', kafkaKeys: ['transaction.max.timeout.ms'],
+    valueHint: '<ms>', defaultText: '900000 (15 minutes)', help: 'largest transaction timeout a producer may ask for'
+  },
+  {
+    name: 'transactionAbortTimedOutTransactionCleanupIntervalMs', parse: integer(1, INT32_MAX), env: 'SAMSA_TRANSACTION_ABORT_TIMED_OUT_TRANSACTION_CLEANUP_INTERVAL_MS', kafkaKeys: ['transaction.abort.timed.out.transaction.cleanup.interval.ms'],
+    valueHint: '<ms>', defaultText: '10000 (10 seconds)', help: 'how often transactions past their timeout are looked for and aborted'
+  },
+  {
     name: 'clusterId', parse: clusterId, flag: 'cluster-id', env: 'SAMSA_CLUSTER_ID', kafkaKeys: ['cluster.id'],
     valueHint: '<id>', defaultText: 'generated once and stored in the data dir', help: 'override the cluster id'
   }

@@ -6,7 +6,8 @@
 
 import { randomUUID } from 'node:crypto'
 import { ErrorCode } from '../../protocol/error-codes.ts'
-import { buildRecordBatch, decodeAllRecords, type RecordInput } from '../../protocol/records/record-batch-builder.ts'
+import type { RecordInput } from '../../protocol/records/record-batch-builder.ts'
+import { CoordinatorLog, type ReplayedBatch } from '../coordinator/coordinator-log.ts'
 import type { BrokerContext } from '../broker-context.ts'
 import type { Clock, Timer } from './clock.ts'
 import { ClassicGroup, GroupState, Member, joinError, syncError, type CommittedOffset, type JoinResult, type Protocol, type SyncResult } from './classic-group.ts'
@@ -18,7 +19,6 @@ import {
   encodeGroupValue,
   encodeOffsetKey,
   encodeOffsetValue,
-  offsetsPartitionFor,
 } from './offsets-records.ts'
 import { partitionKey, parsePartitionKey } from '../topics/partition-key.ts'
 
@@ -90,14 +90,22 @@ export class GroupCoordinator {
   private readonly broker: BrokerContext
   private readonly clock: Clock
   readonly groups = new Map<string, ClassicGroup>()
+  /** `__consumer_offsets`, through the mechanism shared with the transaction coordinator. */
+  readonly log: CoordinatorLog
+  /**
+   * Offsets committed inside open transactions (TxnOffsetCommit), per producer id: they
+   * become the group's committed offsets when the COMMIT marker is written, and are
+   * dropped on ABORT (Kafka's pendingTransactionalOffsetCommits).
+   */
+  private readonly pendingTxnOffsets = new Map<number, Array<{ groupId: string; key: string; value: CommittedOffset }>>()
   private loaded = false
-  private topicReady: Promise<void> | null = null
   private retentionTimer: Timer | null = null
   private closed = false
 
   constructor(broker: BrokerContext, clock: Clock) {
     this.broker = broker
     this.clock = clock
+    this.log = new CoordinatorLog(broker, OFFSETS_TOPIC, broker.options.offsetsTopicNumPartitions, { 'cleanup.policy': 'compact', 'segment.bytes': OFFSETS_TOPIC_SEGMENT_BYTES })
   }
 
   get isLoading(): boolean {
@@ -114,34 +122,9 @@ export class GroupCoordinator {
 
   // ---- persistence ----
 
-  private ensureTopic(): Promise<void> {
-    if (this.broker.topics.get(OFFSETS_TOPIC) !== undefined) return Promise.resolve()
-    this.topicReady ??= this.broker
-      .createTopic(OFFSETS_TOPIC, this.broker.options.offsetsTopicNumPartitions, 1, { 'cleanup.policy': 'compact', 'segment.bytes': OFFSETS_TOPIC_SEGMENT_BYTES }, true)
-      .then((outcome) => {
-        this.topicReady = null
-        if (outcome.error !== ErrorCode.NONE && outcome.error !== ErrorCode.TOPIC_ALREADY_EXISTS) throw new Error(`cannot create ${OFFSETS_TOPIC}: ${outcome.message}`)
-      })
-    return this.topicReady
-  }
-
   /** Appends records for a group to its `__consumer_offsets` partition; resolves to an error code. */
-  private async append(groupId: string, records: RecordInput[]): Promise<number> {
-    try {
-      await this.ensureTopic()
-    } catch (err) {
-      this.broker.logger.error({ err }, 'group coordinator cannot create its topic')
-      return ErrorCode.COORDINATOR_NOT_AVAILABLE
-    }
-    const topic = this.broker.topics.get(OFFSETS_TOPIC)!
-    const partition = offsetsPartitionFor(groupId, topic.partitions)
-    const batch = buildRecordBatch({ records })
-    const result = await this.broker.replicas.append(OFFSETS_TOPIC, partition, batch)
-    if (!result.ok) {
-      this.broker.logger.error({ group: groupId, error: result.error, message: result.message }, 'cannot write group state')
-      return ErrorCode.COORDINATOR_NOT_AVAILABLE
-    }
-    return ErrorCode.NONE
+  private append(groupId: string, records: RecordInput[]): Promise<number> {
+    return this.log.append(groupId, records)
   }
 
   private groupRecord(group: ClassicGroup): RecordInput {
@@ -173,11 +156,12 @@ export class GroupCoordinator {
   }
 
   /** Replays `__consumer_offsets` into memory; until it finishes, requests get COORDINATOR_LOAD_IN_PROGRESS. */
-  async load(): Promise<void> {
-    const topic = this.broker.topics.get(OFFSETS_TOPIC)
+  async load(gate?: Promise<void>): Promise<void> {
     // Partitions replay concurrently (their reads batch per shard); a group lives in one
     // partition, so only the order within a partition matters.
-    if (topic !== undefined) await Promise.all(Array.from({ length: topic.partitions }, (_, p) => this.loadPartition(p)))
+    await this.log.replay((batch) => this.replayBatch(batch))
+    // Tests only (StartExtras.groupLoadGate): replayed, not serving yet, so requests still get COORDINATOR_LOAD_IN_PROGRESS.
+    if (gate !== undefined) await gate
     for (const group of this.groups.values()) {
       if (group.members.size > 0) {
         group.transition(GroupState.Stable, group.stateTimestamp)
@@ -188,19 +172,55 @@ export class GroupCoordinator {
     this.scheduleRetention()
   }
 
-  private async loadPartition(p: number): Promise<void> {
-    let offset = this.broker.replicas.bounds(OFFSETS_TOPIC, p)?.logStartOffset ?? 0
-    for (;;) {
-      const result = await this.broker.replicas.read(OFFSETS_TOPIC, p, offset, 4 << 20)
-      if (!result.ok) throw new Error(`cannot load ${OFFSETS_TOPIC}-${p}: ${result.message || result.error}`)
-      const records = result.records
-      if (records === null || records.length === 0) return
-      for (const r of decodeAllRecords(records)) {
-        if (r.offset >= offset) this.replay(r.key, r.value)
-        offset = r.offset + 1
-      }
-      if (offset >= result.highWatermark) return
+  // Transactional offset commits wait for their marker, as on the live path.
+  private replayBatch(batch: ReplayedBatch): void {
+    if (batch.isControl) {
+      this.completeTxn(batch.producerId, batch.commit)
+      return
     }
+    if (batch.isTransactional) {
+      for (const r of batch.records) {
+        if (r.key === null || r.value === null) continue
+        const key = decodeKey(r.key)
+        if (key === null || key.kind !== 'offset') continue
+        this.addPendingTxnOffset(batch.producerId, key.group, partitionKey(key.topic, key.partition), decodeOffsetValue(r.value))
+      }
+      return
+    }
+    for (const r of batch.records) this.replay(r.key, r.value)
+  }
+
+  private addPendingTxnOffset(producerId: number, groupId: string, key: string, value: CommittedOffset): void {
+    let pending = this.pendingTxnOffsets.get(producerId)
+    if (pending === undefined) this.pendingTxnOffsets.set(producerId, (pending = []))
+    pending.push({ groupId, key, value })
+  }
+
+  /**
+   * A transaction marker reached `__consumer_offsets`: the producer's pending offsets
+   * become committed (COMMIT) or are dropped (ABORT).
+   */
+  completeTxn(producerId: number, commit: boolean): void {
+    const pending = this.pendingTxnOffsets.get(producerId)
+    if (pending === undefined) return
+    this.pendingTxnOffsets.delete(producerId)
+    if (!commit) return
+    for (const { groupId, key, value } of pending) {
+      let group = this.groups.get(groupId)
+      if (group === undefined) {
+        group = new ClassicGroup(groupId, this.clock.now())
+        this.groups.set(groupId, group)
+      }
+      group.offsets.set(key, value)
+    }
+  }
+
+  /** Whether the group has offsets waiting on an open transaction (OffsetFetch with require_stable answers UNSTABLE_OFFSET_COMMIT). */
+  hasPendingTxnOffsets(groupId: string, key?: string): boolean {
+    for (const pending of this.pendingTxnOffsets.values()) {
+      for (const p of pending) if (p.groupId === groupId && (key === undefined || p.key === key)) return true
+    }
+    return false
   }
 
   private replay(keyBytes: Buffer | null, value: Buffer | null): void {
@@ -509,7 +529,8 @@ export class GroupCoordinator {
   }
 
   heartbeat(groupId: string, generationId: number, memberId: string, groupInstanceId: string | null): number {
-    if (!this.loaded) return ErrorCode.COORDINATOR_LOAD_IN_PROGRESS
+    // Kafka answers heartbeats blindly while it loads: a member must not rejoin for that.
+    if (!this.loaded) return ErrorCode.NONE
     if (groupId === '') return ErrorCode.INVALID_GROUP_ID
     const group = this.groups.get(groupId)
     if (group === undefined) return ErrorCode.UNKNOWN_MEMBER_ID
@@ -674,6 +695,50 @@ export class GroupCoordinator {
     const written = await this.append(a.groupId, records)
     if (written !== ErrorCode.NONE) return errors.map((e) => (e === ErrorCode.NONE ? written : e))
     for (const { key, value } of accepted) group.offsets.set(key, value)
+    return errors
+  }
+
+  /**
+   * TxnOffsetCommit: offsets written to `__consumer_offsets` in the producer's transaction,
+   * applied when it commits. KIP-447: a request with a generation (v3+) is checked against
+   * the group like a normal commit (unknown member, fenced instance, generation).
+   */
+  async commitTxnOffsets(a: CommitArgs & { producerId: number; producerEpoch: number }): Promise<number[]> {
+    if (!this.loaded) return a.offsets.map(() => ErrorCode.COORDINATOR_LOAD_IN_PROGRESS)
+    if (a.groupId === '') return a.offsets.map(() => ErrorCode.INVALID_GROUP_ID)
+    const group = this.groups.get(a.groupId)
+    if (group !== undefined && a.generationId >= 0) {
+      if (group.is(GroupState.Dead)) return a.offsets.map(() => ErrorCode.COORDINATOR_NOT_AVAILABLE)
+      if (group.isStaticMemberFenced(a.memberId, a.groupInstanceId)) return a.offsets.map(() => ErrorCode.FENCED_INSTANCE_ID)
+      if (!group.members.has(a.memberId)) return a.offsets.map(() => ErrorCode.UNKNOWN_MEMBER_ID)
+      if (a.generationId !== group.generationId) return a.offsets.map(() => ErrorCode.ILLEGAL_GENERATION)
+    } else if (group === undefined && a.generationId >= 0) {
+      return a.offsets.map(() => ErrorCode.ILLEGAL_GENERATION)
+    }
+    const now = this.clock.now()
+    const errors: number[] = []
+    const records: RecordInput[] = []
+    const accepted: Array<{ key: string; value: CommittedOffset }> = []
+    for (const o of a.offsets) {
+      const topic = this.broker.topics.get(o.topic)
+      if (topic === undefined || o.partition < 0 || o.partition >= topic.partitions) {
+        errors.push(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+        continue
+      }
+      const metadata = o.metadata ?? ''
+      if (Buffer.byteLength(metadata) > OFFSET_METADATA_MAX_BYTES) {
+        errors.push(ErrorCode.OFFSET_METADATA_TOO_LARGE)
+        continue
+      }
+      const value: CommittedOffset = { offset: o.offset, leaderEpoch: o.leaderEpoch, metadata, commitTimestamp: now }
+      records.push({ key: encodeOffsetKey(a.groupId, o.topic, o.partition), value: encodeOffsetValue(value) })
+      accepted.push({ key: partitionKey(o.topic, o.partition), value })
+      errors.push(ErrorCode.NONE)
+    }
+    if (records.length === 0) return errors
+    const written = await this.log.append(a.groupId, records, { producerId: a.producerId, producerEpoch: a.producerEpoch })
+    if (written !== ErrorCode.NONE) return errors.map((e) => (e === ErrorCode.NONE ? written : e))
+    for (const { key, value } of accepted) this.addPendingTxnOffset(a.producerId, a.groupId, key, value)
     return errors
   }
 

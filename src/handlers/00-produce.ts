@@ -15,14 +15,16 @@
 //   gap OUT_OF_ORDER_SEQUENCE_NUMBER, an older epoch INVALID_PRODUCER_EPOCH.
 // - Transactional batches without a transactional id fail the whole request with
 //   TRANSACTIONAL_ID_AUTHORIZATION_FAILED, as Kafka's authorisation check answers them.
-// Not supported yet: transactions. A transactional batch is not part of any ongoing
-// transaction here, so its partition fails KIP-890's verification: INVALID_TXN_STATE on
-// v3-10, TRANSACTION_ABORTABLE on v11, as Kafka answers.
+// - Transactional batches are verified against the transaction coordinator (KIP-890 part
+//   1): the partition must be in the producer's ongoing transaction, else
+//   INVALID_TXN_STATE on v3-10 and TRANSACTION_ABORTABLE on v11, as Kafka answers; an
+//   older epoch is INVALID_PRODUCER_EPOCH, an unknown producer id
+//   INVALID_PRODUCER_ID_MAPPING.
 
 import { decodeProduceRequest, type ProduceRequest } from '../../protocol/messages/produce-request.ts'
 import { encodeProduceResponse, type ProduceResponse, type PartitionProduceResponse } from '../../protocol/messages/produce-response.ts'
 import { ErrorCode } from '../../protocol/error-codes.ts'
-import { ATTRIBUTES_OFFSET, TRANSACTIONAL_FLAG_MASK } from '../../protocol/records/record-batch.ts'
+import { ATTRIBUTES_OFFSET, BATCH_HEADER_SIZE, PRODUCER_EPOCH_OFFSET, PRODUCER_ID_OFFSET, TRANSACTIONAL_FLAG_MASK, readInt64 } from '../../protocol/records/record-batch.ts'
 import { defineHandler } from './api-handler.ts'
 
 function isTransactional(records: Buffer | null): boolean {
@@ -78,9 +80,15 @@ export default defineHandler<ProduceRequest, ProduceResponse>({
           return out
         }
         if (isTransactional(p.records)) {
-          out.errorCode = ctx.header.apiVersion >= 11 ? ErrorCode.TRANSACTION_ABORTABLE : ErrorCode.INVALID_TXN_STATE
-          out.errorMessage = 'Partition was not added to the transaction (this broker does not support transactions yet)'
-          return out
+          const records = p.records
+          const verified = records.length < BATCH_HEADER_SIZE
+            ? ErrorCode.CORRUPT_MESSAGE
+            : broker.txns.verifyProduce(req.transactionalId!, readInt64(records, PRODUCER_ID_OFFSET), records.readInt16BE(PRODUCER_EPOCH_OFFSET), t.name, p.index)
+          if (verified !== ErrorCode.NONE) {
+            out.errorCode = verified === ErrorCode.INVALID_TXN_STATE && ctx.header.apiVersion >= 11 ? ErrorCode.TRANSACTION_ABORTABLE : verified
+            if (verified === ErrorCode.INVALID_TXN_STATE) out.errorMessage = `Partition ${t.name}-${p.index} is not in an ongoing transaction of transactional id ${req.transactionalId}`
+            return out
+          }
         }
         pending.push(
           broker.replicas.append(t.name, p.index, p.records).then((result) => {

@@ -9,8 +9,10 @@
 //   max_bytes, except that the first non-empty partition is always returned whole so
 //   consumers make progress on batches larger than the limits.
 // - A topic deleted (or recreated) while a fetch waits answers UNKNOWN_TOPIC_OR_PARTITION.
-// - last_stable_offset = high watermark (no open transactions yet), aborted_transactions
-//   is empty, log_start_offset is reported.
+// - isolation_level read_committed (1): records stop at the last stable offset (before
+//   any open transaction), and aborted_transactions lists the aborted transactions that
+//   overlap what was returned, so the client drops their records; markers wake waiting
+//   fetches since they move the last stable offset. log_start_offset is reported.
 // - session_id is always 0: no incremental fetch sessions, every fetch is full.
 // Not supported: fetch sessions (KIP-227), follower fetching, preferred read replicas.
 
@@ -48,11 +50,11 @@ function emptyPartition(partitionIndex: number, errorCode: number): PartitionDat
 }
 
 /** True when a read could return data or an error; false when every partition is known to be caught up. */
-function worthReading(ctx: RequestContext, wanted: Wanted[]): boolean {
+function worthReading(ctx: RequestContext, wanted: Wanted[], committed: boolean): boolean {
   for (const w of wanted) {
     if (w.info === undefined) return true
     const s = ctx.broker.replicas.bounds(w.topic, w.partition)
-    if (s === undefined || w.fetchOffset !== s.highWatermark) return true
+    if (s === undefined || w.fetchOffset !== (committed ? s.lastStableOffset : s.highWatermark)) return true
   }
   return false
 }
@@ -68,7 +70,7 @@ function wholeBatchesWithin(records: Buffer, limit: number): number {
   return pos
 }
 
-async function readAll(ctx: RequestContext, wanted: Wanted[], responseMaxBytes: number): Promise<{ bytes: number; errors: boolean }> {
+async function readAll(ctx: RequestContext, wanted: Wanted[], responseMaxBytes: number, committed: boolean): Promise<{ bytes: number; errors: boolean }> {
   const broker = ctx.broker
   const reads: Promise<void>[] = []
   for (const w of wanted) {
@@ -80,15 +82,16 @@ async function readAll(ctx: RequestContext, wanted: Wanted[], responseMaxBytes: 
     }
     const maxBytes = Math.max(0, Math.min(w.maxBytes, responseMaxBytes))
     reads.push(
-      broker.replicas.read(w.topic, w.partition, w.fetchOffset, maxBytes).then((result) => {
+      broker.replicas.read(w.topic, w.partition, w.fetchOffset, maxBytes, committed).then((result) => {
         if (!result.ok) {
           w.out = emptyPartition(w.partition, result.error)
           return
         }
         const out = emptyPartition(w.partition, ErrorCode.NONE)
         out.highWatermark = result.highWatermark
-        out.lastStableOffset = result.highWatermark
+        out.lastStableOffset = result.lastStableOffset
         out.logStartOffset = result.logStartOffset
+        if (result.abortedTransactions !== null) out.abortedTransactions = result.abortedTransactions
         if (result.records !== null) out.records = result.records
         w.out = out
       }),
@@ -162,15 +165,16 @@ export default defineHandler<FetchRequest, FetchResponse>({
     const deadline = clock.now() + Math.max(0, req.maxWaitMs)
     let bytes = 0
     // A fetch whose partitions are all caught up sleeps first instead of asking the shards.
-    let read = worthReading(ctx, wanted) || req.maxWaitMs <= 0
+    const committed = req.isolationLevel === 1
+    let read = worthReading(ctx, wanted, committed) || req.maxWaitMs <= 0
     for (;;) {
       if (read) {
-        const r = await readAll(ctx, wanted, responseMaxBytes)
+        const r = await readAll(ctx, wanted, responseMaxBytes, committed)
         bytes = r.bytes
         if (r.errors) break
       }
       if (bytes >= minBytes || clock.now() >= deadline || ctx.signal.aborted) {
-        if (!read) await readAll(ctx, wanted, responseMaxBytes)
+        if (!read) await readAll(ctx, wanted, responseMaxBytes, committed)
         break
       }
       await waitForAppend(ctx, wanted, deadline, minBytes, bytes)

@@ -19,9 +19,15 @@ import apiVersions from './18-api-versions.ts'
 import createTopics from './19-create-topics.ts'
 import deleteTopics from './20-delete-topics.ts'
 import initProducerId from './22-init-producer-id.ts'
+import addPartitionsToTxn from './24-add-partitions-to-txn.ts'
+import addOffsetsToTxn from './25-add-offsets-to-txn.ts'
+import endTxn from './26-end-txn.ts'
+import txnOffsetCommit from './28-txn-offset-commit.ts'
 import deleteGroups from './42-delete-groups.ts'
 import offsetDelete from './47-offset-delete.ts'
 import describeProducers from './61-describe-producers.ts'
+import describeTransactions from './65-describe-transactions.ts'
+import listTransactions from './66-list-transactions.ts'
 
 export const handlers: ApiHandler[] = [
   produce,
@@ -41,7 +47,13 @@ export const handlers: ApiHandler[] = [
   createTopics,
   deleteTopics,
   initProducerId,
+  addPartitionsToTxn,
+  addOffsetsToTxn,
+  endTxn,
+  txnOffsetCommit,
   deleteGroups,
   offsetDelete,
   describeProducers,
+  describeTransactions,
+  listTransactions,
 ]

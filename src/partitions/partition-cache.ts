@@ -4,10 +4,13 @@
 // of its partitions instead of polling the workers.
 
 import { partitionKey } from '../topics/partition-key.ts'
+import type { Bounds } from '../workers/shard-protocol.ts'
 
 export interface PartitionState {
   logStartOffset: number
   highWatermark: number
+  /** Below the first open transaction's first offset, else the high watermark. */
+  lastStableOffset: number
   watchers: Set<AppendWatcher> | null
 }
 
@@ -20,21 +23,21 @@ export class PartitionCache {
     return this.states.get(partitionKey(topic, partition))
   }
 
-  update(topic: string, partition: number, logStartOffset: number | undefined, highWatermark: number | undefined): void {
-    if (logStartOffset === undefined || highWatermark === undefined) return
+  update(topic: string, partition: number, b: Bounds): void {
     const key = partitionKey(topic, partition)
     const s = this.states.get(key)
     if (s === undefined) {
-      this.states.set(key, { logStartOffset, highWatermark, watchers: null })
+      this.states.set(key, { logStartOffset: b.logStartOffset, highWatermark: b.highWatermark, lastStableOffset: b.lastStableOffset, watchers: null })
       return
     }
-    s.logStartOffset = logStartOffset
-    s.highWatermark = highWatermark
+    s.logStartOffset = b.logStartOffset
+    s.highWatermark = b.highWatermark
+    s.lastStableOffset = b.lastStableOffset
   }
 
   /** Records an append and wakes the fetches waiting on this partition. */
-  appended(topic: string, partition: number, logStartOffset: number | undefined, highWatermark: number | undefined, bytes: number): void {
-    this.update(topic, partition, logStartOffset, highWatermark)
+  appended(topic: string, partition: number, b: Bounds, bytes: number): void {
+    this.update(topic, partition, b)
     const s = this.states.get(partitionKey(topic, partition))
     if (s?.watchers) for (const w of [...s.watchers]) w(bytes)
   }
@@ -46,7 +49,7 @@ export class PartitionCache {
       const key = partitionKey(p.topic, p.partition)
       let s = this.states.get(key)
       if (s === undefined) {
-        s = { logStartOffset: 0, highWatermark: 0, watchers: null }
+        s = { logStartOffset: 0, highWatermark: 0, lastStableOffset: 0, watchers: null }
         this.states.set(key, s)
       }
       s.watchers ??= new Set()

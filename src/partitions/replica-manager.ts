@@ -17,14 +17,14 @@ import type { TopicInfo } from '../topics/topic-registry.ts'
 import type { Logger } from '../logger.ts'
 import type { ShardPool } from '../workers/shard-pool.ts'
 import type {
-  AppendResult, Bounds, DescribeProducersResult, Failed, ExpireProducersResult, HandOffFlushResult, RetentionResult, FlushResult, ListOffsetsResult, OpenResult, RecoveryPoint,
+  AbortedTransaction, AppendResult, Bounds, WriteMarkerResult, DescribeProducersResult, Failed, ExpireProducersResult, HandOffFlushResult, RetentionResult, FlushResult, ListOffsetsResult, OpenResult, RecoveryPoint,
 } from '../workers/shard-protocol.ts'
 import { PartitionCache, type AppendWatcher, type PartitionState } from './partition-cache.ts'
 
 export type { AppendResult, ListOffsetsResult, OpenResult, DescribeProducersResult, Failed, RecoveryPoint }
 
 /** A read: whole batches from the one holding the fetch offset, the first always whole. */
-export type ReadOutcome = Failed | (Bounds & { ok: true; records: Buffer | null })
+export type ReadOutcome = Failed | (Bounds & { ok: true; records: Buffer | null; abortedTransactions: AbortedTransaction[] | null })
 
 export interface OpenOptions {
   /** The data dir had a clean-shutdown marker. */
@@ -51,7 +51,7 @@ export class ReplicaManager {
     const { result } = await this.shards.submit(this.shardOf(topic.name, partition), {
       op: 'open', topic: topic.name, partition, config: topic.logConfig, clean: options.clean, recoveryPoint: options.recoveryPoint,
     })
-    if (result.ok) this.cache.update(topic.name, partition, result.logStartOffset, result.highWatermark)
+    if (result.ok) this.cache.update(topic.name, partition, result)
     return result
   }
 
@@ -66,24 +66,39 @@ export class ReplicaManager {
    * Appends one producer's records (validated on the shard) and wakes the fetches waiting
    * on the partition. `records` is copied at once: the caller's buffer may be reused.
    */
-  async append(topic: string, partition: number, records: Buffer): Promise<AppendResult> {
+  async append(topic: string, partition: number, records: Buffer, fromCoordinator = false): Promise<AppendResult> {
     const bytes = records.length
-    const { result } = await this.shards.submit(this.shardOf(topic, partition), { op: 'append', topic, partition, offset: 0, length: 0 }, records)
-    if (result.ok && !result.duplicate) this.cache.appended(topic, partition, result.logStartOffset, result.highWatermark, bytes)
+    const op = fromCoordinator ? { op: 'append' as const, topic, partition, offset: 0, length: 0, coordinator: true } : { op: 'append' as const, topic, partition, offset: 0, length: 0 }
+    const { result } = await this.shards.submit(this.shardOf(topic, partition), op, records)
+    if (result.ok && !result.duplicate) this.cache.appended(topic, partition, result, bytes)
     if (result.ok && result.revived === true) this.logger?.info({ topic, partition, logEndOffset: result.highWatermark }, 'partition is writable again: reopened and recovered after a failed write')
     return result
   }
 
-  async read(topic: string, partition: number, fetchOffset: number, maxBytes: number): Promise<ReadOutcome> {
-    const { result, records } = await this.shards.submit(this.shardOf(topic, partition), { op: 'read', topic, partition, fetchOffset, maxBytes })
+  /** `committed`: read_committed (up to the last stable offset, with the aborted transactions in range). */
+  async read(topic: string, partition: number, fetchOffset: number, maxBytes: number, committed = false): Promise<ReadOutcome> {
+    const op = committed
+      ? { op: 'read' as const, topic, partition, fetchOffset, maxBytes, committed }
+      : { op: 'read' as const, topic, partition, fetchOffset, maxBytes }
+    const { result, records } = await this.shards.submit(this.shardOf(topic, partition), op)
     if (!result.ok) return result
-    this.cache.update(topic, partition, result.logStartOffset, result.highWatermark)
-    return { ok: true, logStartOffset: result.logStartOffset, highWatermark: result.highWatermark, records }
+    this.cache.update(topic, partition, result)
+    return { ok: true, logStartOffset: result.logStartOffset, highWatermark: result.highWatermark, lastStableOffset: result.lastStableOffset, records, abortedTransactions: result.abortedTransactions ?? null }
   }
 
-  async listOffsets(topic: string, partition: number, timestamp: number): Promise<ListOffsetsResult> {
-    const { result } = await this.shards.submit(this.shardOf(topic, partition), { op: 'listOffsets', topic, partition, timestamp })
-    if (result.ok) this.cache.update(topic, partition, result.logStartOffset, result.highWatermark)
+  async listOffsets(topic: string, partition: number, timestamp: number, committed = false): Promise<ListOffsetsResult> {
+    const { result } = await this.shards.submit(this.shardOf(topic, partition), { op: 'listOffsets', topic, partition, timestamp, committed })
+    if (result.ok) this.cache.update(topic, partition, result)
+    return result
+  }
+
+  /**
+   * Writes a transaction marker (COMMIT or ABORT) for a producer and wakes the fetches
+   * waiting on the partition: its last stable offset may have moved.
+   */
+  async writeMarker(topic: string, partition: number, marker: { producerId: number; producerEpoch: number; coordinatorEpoch: number; commit: boolean }): Promise<WriteMarkerResult> {
+    const { result } = await this.shards.submit(this.shardOf(topic, partition), { op: 'writeMarker', topic, partition, ...marker })
+    if (result.ok) this.cache.appended(topic, partition, result, 0)
     return result
   }
 

@@ -28,9 +28,13 @@ interface PartitionOp {
 export type ShardOp =
   | (PartitionOp & { op: 'open'; config: LogConfig; clean: boolean; recoveryPoint: number })
   | (PartitionOp & { op: 'configure'; config: LogConfig })
-  | (PartitionOp & { op: 'append'; offset: number; length: number })
-  | (PartitionOp & { op: 'read'; fetchOffset: number; maxBytes: number })
-  | (PartitionOp & { op: 'listOffsets'; timestamp: number })
+  /** `coordinator`: written by a coordinator (its transactional offset commits carry no sequence). */
+  | (PartitionOp & { op: 'append'; offset: number; length: number; coordinator?: boolean })
+  /** `committed`: read_committed, bounded by the last stable offset and told the aborted transactions. */
+  | (PartitionOp & { op: 'read'; fetchOffset: number; maxBytes: number; committed?: boolean })
+  | (PartitionOp & { op: 'listOffsets'; timestamp: number; committed?: boolean })
+  /** A transaction coordinator's COMMIT or ABORT marker for one producer. */
+  | (PartitionOp & { op: 'writeMarker'; producerId: number; producerEpoch: number; coordinatorEpoch: number; commit: boolean })
   | (PartitionOp & { op: 'describeProducers' })
   | (PartitionOp & { op: 'delete'; topicId: string })
   | (PartitionOp & { op: 'purgeDeleted'; topicId: string })
@@ -62,6 +66,13 @@ export interface Failed {
 export interface Bounds {
   logStartOffset: number
   highWatermark: number
+  /** Below the first offset of any open transaction, else the high watermark. */
+  lastStableOffset: number
+}
+
+export interface AbortedTransaction {
+  producerId: number
+  firstOffset: number
 }
 
 export type { RecoveryReport }
@@ -91,8 +102,11 @@ export type ReadResult =
       recordsBuffer?: number
       recordsOffset: number
       recordsLength: number
+      /** read_committed reads: aborted transactions overlapping the records returned. */
+      abortedTransactions?: AbortedTransaction[]
     })
 export type ListOffsetsResult = Failed | (Bounds & { ok: true; offset: number; timestamp: number })
+export type WriteMarkerResult = Failed | (Bounds & { ok: true; offset: number })
 export type DescribeProducersResult = Failed | { ok: true; producers: ProducerSummary[] }
 export type DeleteResult = Failed | { ok: true }
 export type PurgeDeletedResult = Failed | { ok: true }
@@ -107,6 +121,7 @@ export interface ShardResults {
   append: AppendResult
   read: ReadResult
   listOffsets: ListOffsetsResult
+  writeMarker: WriteMarkerResult
   describeProducers: DescribeProducersResult
   delete: DeleteResult
   purgeDeleted: PurgeDeletedResult

@@ -12,7 +12,7 @@ import { NodeFileIO, MemoryFileIO, type FileIO } from '../../storage/file-io.ts'
 import { PartitionLog, StorageError } from '../../storage/partition-log.ts'
 import { validateBatchHeader, validateProducedRecords, validateRecordsBody, type ValidationResult } from '../../storage/log-validator.ts'
 import { CompressionError, decompressAsync } from '../../protocol/records/compression.ts'
-import { BATCH_HEADER_SIZE, COMPRESSION_CODEC_MASK, Compression, RECORDS_OFFSET, batchAttributes } from '../../protocol/records/record-batch.ts'
+import { BATCH_HEADER_SIZE, BATCH_LENGTH_OFFSET, COMPRESSION_CODEC_MASK, Compression, LOG_OVERHEAD, RECORDS_OFFSET, batchAttributes, batchBaseOffset, batchLastOffsetDelta } from '../../protocol/records/record-batch.ts'
 import { ErrorCode } from '../../protocol/error-codes.ts'
 import { partitionKey, parsePartitionKey } from '../topics/partition-key.ts'
 import { deletedDirName, partitionDir } from '../../storage/log-file-names.ts'
@@ -20,7 +20,7 @@ import { deletedDirName, partitionDir } from '../../storage/log-file-names.ts'
 // How often an offline partition is reopened to see whether writes succeed again.
 const REVIVE_MS = 100
 import type {
-  AnyShardResult, Bounds, Failed, FlushResult, ExpireProducersResult, HandOffFlushResult, RetentionResult, RecoveryPoint, ShardInit, ShardOp, ShardTask, ShardTaskResult,
+  AbortedTransaction, AnyShardResult, Bounds, Failed, FlushResult, ExpireProducersResult, HandOffFlushResult, RetentionResult, RecoveryPoint, ShardInit, ShardOp, ShardTask, ShardTaskResult,
 } from './shard-protocol.ts'
 
 // A read whose Buffer has an ArrayBuffer of its own can be transferred to the main thread
@@ -82,8 +82,21 @@ export function createShardRunner(init: ShardInit, io: FileIO = init.dataDir ===
     return log
   }
 
+  // The aborted transactions a read_committed client needs for the records it got: those
+  // overlapping [fetchOffset, end of the last batch returned].
+  function abortedIn(log: PartitionLog, fetchOffset: number, records: Buffer): AbortedTransaction[] {
+    if (records.length === 0) return []
+    let pos = 0
+    let last = fetchOffset
+    while (pos + BATCH_HEADER_SIZE <= records.length) {
+      last = batchBaseOffset(records, pos) + batchLastOffsetDelta(records, pos)
+      pos += records.readInt32BE(pos + BATCH_LENGTH_OFFSET) + LOG_OVERHEAD
+    }
+    return log.abortedTxns(fetchOffset, last + 1).map((t) => ({ producerId: t.producerId, firstOffset: t.firstOffset }))
+  }
+
   function bounds(log: PartitionLog): Bounds {
-    return { logStartOffset: log.logStartOffset, highWatermark: log.highWatermark }
+    return { logStartOffset: log.logStartOffset, highWatermark: log.highWatermark, lastStableOffset: log.lastStableOffset }
   }
 
   function failure(err: unknown): Failed {
@@ -178,6 +191,8 @@ export function createShardRunner(init: ShardInit, io: FileIO = init.dataDir ===
     return pending === null ? null : Promise.all(pending).then(() => bodies)
   }
 
+  const VALID: ValidationResult = { error: 0 }
+
   function validate(records: Buffer, log: PartitionLog, body: Buffer | CompressionError | undefined, now: number): ValidationResult {
     if (body === undefined) return validateProducedRecords(records, log.config, now)
     // decompressAhead only decompressed bodies whose header, CRC included, passed; the
@@ -221,14 +236,16 @@ export function createShardRunner(init: ShardInit, io: FileIO = init.dataDir ===
             const current = logFor(op)
             const log = revive(op, current, task.now)
             const records = data!.subarray(op.offset, op.offset + op.length)
-            const invalid = validate(records, log, bodies?.get(i), task.now)
+            // A coordinator's own batches (built by this broker) skip client validation, as
+            // Kafka's AppendOrigin.COORDINATOR does: its transactional offsets carry no sequence.
+            const invalid = op.coordinator === true ? VALID : validate(records, log, bodies?.get(i), task.now)
             if (invalid.error !== 0) {
               const failed: Failed = { ok: false, error: invalid.error, message: invalid.message ?? '' }
               if (invalid.recordErrors !== undefined) failed.recordErrors = invalid.recordErrors
               results[i] = failed
               break
             }
-            const r = log.append(records, task.now)
+            const r = log.append(records, task.now, op.coordinator === true)
             if (!r.duplicate) appended.add(log)
             results[i] = log === current
               ? { ok: true, baseOffset: r.baseOffset, logAppendTime: r.logAppendTime, duplicate: r.duplicate, ...bounds(log) }
@@ -237,14 +254,19 @@ export function createShardRunner(init: ShardInit, io: FileIO = init.dataDir ===
           }
           case 'read': {
             const log = logFor(op)
-            const r = log.read(op.fetchOffset, op.maxBytes, { minOneBatch: true })
+            const lso = op.committed === true ? log.lastStableOffset : undefined
+            const r = log.read(op.fetchOffset, op.maxBytes, lso === undefined ? { minOneBatch: true } : { minOneBatch: true, maxOffset: lso })
+            const aborted = lso === undefined ? undefined : abortedIn(log, op.fetchOffset, r.records)
             if (ownsItsMemory(r.records)) {
               // Handed to the main thread as is: no second copy of fetched data.
               results[i] = { ok: true, recordsBuffer: owned.length, recordsOffset: 0, recordsLength: r.records.length, ...bounds(log) }
+              if (aborted !== undefined) results[i] = { ...results[i] as object, abortedTransactions: aborted } as AnyShardResult
               owned.push(r.records.buffer as ArrayBuffer)
               break
             }
-            results[i] = { ok: true, recordsOffset: readBytes, recordsLength: r.records.length, ...bounds(log) }
+            results[i] = aborted === undefined
+              ? { ok: true, recordsOffset: readBytes, recordsLength: r.records.length, ...bounds(log) }
+              : { ok: true, recordsOffset: readBytes, recordsLength: r.records.length, ...bounds(log), abortedTransactions: aborted }
             if (r.records.length > 0) {
               reads.push(r.records)
               readBytes += r.records.length
@@ -253,8 +275,15 @@ export function createShardRunner(init: ShardInit, io: FileIO = init.dataDir ===
           }
           case 'listOffsets': {
             const log = logFor(op)
-            const r = log.listOffsets(op.timestamp)
+            const r = log.listOffsets(op.timestamp, op.committed === true)
             results[i] = { ok: true, offset: r?.offset ?? -1, timestamp: r?.timestamp ?? -1, ...bounds(log) }
+            break
+          }
+          case 'writeMarker': {
+            const log = revive(op, logFor(op), task.now)
+            const offset = log.appendMarker(op.producerId, op.producerEpoch, op.coordinatorEpoch, op.commit, task.now)
+            appended.add(log)
+            results[i] = { ok: true, offset, ...bounds(log) }
             break
           }
           case 'describeProducers': {
@@ -334,7 +363,7 @@ export function createShardRunner(init: ShardInit, io: FileIO = init.dataDir ===
           const f = failure(err)
           for (let i = 0; i < task.ops.length; i++) {
             const op = task.ops[i]!
-            if (op.op === 'append' && results[i]!.ok && logs.get(partitionKey(op.topic, op.partition)) === log) results[i] = f
+            if ((op.op === 'append' || op.op === 'writeMarker') && results[i]!.ok && logs.get(partitionKey(op.topic, op.partition)) === log) results[i] = f
           }
         }
       }

@@ -30,6 +30,9 @@ t.test('defaults', async (t) => {
     offsetsRetentionMinutes: 10080,
     producerIdExpirationMs: 86400000,
     producerIdExpirationCheckIntervalMs: 600000,
+    transactionStateLogNumPartitions: 50,
+    transactionMaxTimeoutMs: 900000,
+    transactionAbortTimedOutTransactionCleanupIntervalMs: 10000,
     topicDefaults: {}
   })
   t.notOk('clusterId' in o, 'no cluster id unless overridden')

@@ -81,6 +81,9 @@ const SAMPLE: Record<string, [string, unknown]> = {
   offsetsRetentionMinutes: ['60', 60],
   producerIdExpirationMs: ['60000', 60000],
   producerIdExpirationCheckIntervalMs: ['1000', 1000],
+  transactionStateLogNumPartitions: ['3', 3],
+  transactionMaxTimeoutMs: ['60000', 60000],
+  transactionAbortTimedOutTransactionCleanupIntervalMs: ['500', 500],
   clusterId: ['MkU3OEVBNTcwNTJENDM2Qk', 'MkU3OEVBNTcwNTJENDM2Qk']
 }
 

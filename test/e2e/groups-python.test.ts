@@ -13,7 +13,7 @@ import { RawClient } from '../helpers/raw-client.ts'
 import { run, lastJsonLine, systemPython } from '../helpers/external.ts'
 import { repoRoot } from '../helpers/broker.ts'
 import { join } from 'node:path'
-import { describeGroup, groupBroker, sleep, waitFor } from '../helpers/groups.ts'
+import { advanceUntil, describeGroup, groupBroker, waitFor } from '../helpers/groups.ts'
 import { pythonScript, type LineProcess } from '../helpers/line-process.ts'
 import { ErrorCode } from '../../protocol/error-codes.ts'
 
@@ -102,22 +102,22 @@ for (const strategy of ['range', 'cooperative-sticky']) {
 
     await createAndProduce(kafka, topic, 4, 'second', 5, false)
     await waitFor(() => c1.of('committed').length + c2.of('committed').length >= 40, 'all 40 processed and committed')
-    await sleep(300)
+    // Every message is committed, so nothing is left to deliver: once both have left, their
+    // event logs are complete and a duplicate delivered at any point would be in them.
+    t.equal(await c1.stop('close'), 0, 'c1 closes')
+    t.equal(await c2.stop('close'), 0, 'c2 closes')
     checkOnce(t, [...msgs(c1), ...msgs(c2)], [10, 10, 10, 10], strategy)
     t.ok(c2.of('msg').every((e) => p2.includes(e.partition)), 'c2 processed only its partitions')
     t.ok(c1.of('msg').filter((e) => e.value.startsWith('second')).every((e) => p1.includes(e.partition)), 'c1 processed only its partitions after the rebalance')
     t.same(c2.of('msg').map((e) => e.offset).filter((o) => o < 5), [], 'c2 started after c1\'s commits on the partitions it took over')
     t.same([...c1.events, ...c2.events].filter((e) => e.event === 'commit-error' || e.event === 'error'), [], 'no commit or client errors')
-
-    t.equal(await c1.stop('close'), 0, 'c1 closes')
-    t.equal(await c2.stop('close'), 0, 'c2 closes')
     t.same((await committedOffsets(kafka, group, topic)).map(([o]) => o), [10, 10, 10, 10], 'the committed offsets are at the end of every partition')
     t.equal((await describeGroup(raw, group)).state, 'Empty', 'after both left the group is Empty')
   })
 }
 
 t.test('confluent-kafka: a static member restarted within its session timeout gets its partitions back without a rebalance', async (t) => {
-  const { port } = await groupBroker(t)
+  const { port, clock } = await groupBroker(t)
   const kafka = kafkaClient(port, 'py-static')
   const raw = await RawClient.connect(port)
   t.teardown(() => raw.close())
@@ -146,38 +146,49 @@ t.test('confluent-kafka: a static member restarted within its session timeout ge
     if (res.errorCode === ErrorCode.NONE) generation = g
   }
   t.ok(generation > 0, `found the generation (${generation})`)
-  await sleep(600) // three statistics intervals: b's last stats line is current
+  // The stats line is printed on change: once it shows b settled with its two partitions,
+  // it is b's current count of rebalances (a later change would print a new line).
+  await waitFor(() => {
+    const s = b.of('stats').at(-1)
+    return s?.join_state === 'steady' && s.assignment_size === pb.length
+  }, 'b\'s statistics: steady with its two partitions')
   const bEvents = b.events.filter((e) => ['assign', 'revoke', 'lost'].includes(e.event)).length
   const bStats = b.of('stats').length
-  const bRebalances = b.of('stats').at(-1)?.rebalance_cnt
+  const bRebalances = b.of('stats').at(-1)!.rebalance_cnt
 
   a.send('crash')
   await a.exited
   const a2 = member(t, port, topic, group, 'range', 'a', 'instance-a')
   await waitFor(() => owned(a2).length > 0, 'the restarted static member is assigned', 30_000)
   t.same(owned(a2), pa, `it gets its old partitions back (${pa})`)
-  await sleep(1_500) // b heartbeats every 300 ms: a rebalance would have reached it by now.
+
+  // A rebalance reaches b through the answer to its heartbeat. Drive the broker's clock past
+  // b's 10 s session timeout, a second at a time while b heartbeats in real time: b can only
+  // still be a member afterwards if the coordinator took heartbeats from it after a2 was
+  // back, and answered them (the generation check below shows with what).
+  const start = clock.now()
+  await advanceUntil(clock, () => clock.now() - start > 10_000, 'the broker clock past b\'s session timeout', { stepMs: 1_000, intervalMs: 150, maxSteps: 11 })
 
   const after = await describeGroup(raw, group)
   t.equal(after.state, 'Stable', 'the group stayed Stable')
   const aNew = after.members.find((m) => m.groupInstanceId === 'instance-a')
   t.ok(aNew !== undefined && aNew.memberId !== aOld.memberId, 'the instance has a new member id')
-  t.same(after.members.map((m) => m.memberId).sort(), [bId, aNew?.memberId].sort(), 'b is still there under the same member id, and nobody else')
+  t.same(after.members.map((m) => m.memberId).sort(), [bId, aNew?.memberId].sort(), 'b is still there under the same member id (it kept heartbeating past a session timeout), and nobody else')
   t.same(after.members.find((m) => m.memberId === bId)?.assignment[topic], pb, 'b keeps its partitions')
   const hb = await raw.request(12, 1, { groupId: group, generationId: generation, memberId: bId })
-  t.equal(hb.errorCode, ErrorCode.NONE, `the generation is still ${generation}: no rebalance happened`)
+  t.equal(hb.errorCode, ErrorCode.NONE, `the generation is still ${generation}: no rebalance happened, so b's heartbeats were answered NONE`)
   t.equal(b.events.filter((e) => ['assign', 'revoke', 'lost'].includes(e.event)).length, bEvents, 'b saw no revoke or assign callbacks')
-  if (bRebalances !== undefined) t.equal(b.of('stats').at(-1)?.rebalance_cnt, bRebalances, `and librdkafka counted no rebalance for b (stats since: ${JSON.stringify(b.of('stats').slice(bStats))})`)
+  t.equal(b.of('stats').at(-1)?.rebalance_cnt, bRebalances, `and librdkafka counted no rebalance for b (stats since: ${JSON.stringify(b.of('stats').slice(bStats))})`)
   const fenced = await raw.request(12, 3, { groupId: group, generationId: generation, memberId: aOld.memberId, groupInstanceId: 'instance-a' })
   t.equal(fenced.errorCode, ErrorCode.FENCED_INSTANCE_ID, 'the old member id of the instance is fenced')
 
   await createAndProduce(kafka, topic, 4, 'second', 5, false)
   await waitFor(() => a2.of('committed').length >= 10 && b.of('committed').length >= 20, 'second 20 processed')
-  await sleep(300)
-  t.same(a2.of('msg').map((e) => e.offset).filter((o) => o < 5), [], 'the restarted member resumed after its previous commits')
-  checkOnce(t, [...msgs(a), ...msgs(a2), ...msgs(b)], [10, 10, 10, 10], 'static group')
+  // All 40 are committed; once both have stopped their logs are complete.
   t.equal(await a2.stop('close'), 0)
   t.equal(await b.stop('close'), 0)
+  t.same(a2.of('msg').map((e) => e.offset).filter((o) => o < 5), [], 'the restarted member resumed after its previous commits')
+  checkOnce(t, [...msgs(a), ...msgs(a2), ...msgs(b)], [10, 10, 10, 10], 'static group')
 })
 
 t.test('kafka-python: group consumer commits with metadata; a second run resumes after them', async (t) => {

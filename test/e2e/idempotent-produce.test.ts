@@ -213,14 +213,15 @@ t.test('after kill -9, producer state is rebuilt from the log and ids are never 
   t.ok(ids.every((id) => next.producerId > id), `no id handed out again after the crash (${ids} then ${next.producerId})`)
 })
 
-t.test('transactional input without transactions: Kafka\'s errors, nothing appended, others unaffected', async (t) => {
+t.test('transactional input outside a transaction: Kafka\'s errors, nothing appended, others unaffected', async (t) => {
   const broker = await memoryBroker(t)
   const c = await RawClient.connect(broker.port)
   t.teardown(() => c.close())
   await createTopic(c, 'txn-less', 2)
   const txnInit = await patientRequest<InitProducerIdResponse>(c, 22, 4, { transactionalId: 'tx-1', transactionTimeoutMs: 60_000, producerId: -1, producerEpoch: -1 })
-  t.equal(txnInit.errorCode, ErrorCode.INVALID_REQUEST, 'a transactional id is refused until transactions exist')
+  t.equal(txnInit.errorCode, ErrorCode.NONE, 'the transactional id gets its own producer id')
   const { producerId } = await initProducerId(c)
+  t.not(producerId, txnInit.producerId, 'the idempotent producer has another one')
   const txnBatch = (v: string): Buffer => batchOf([v], { producerId, producerEpoch: 0, baseSequence: 0, isTransactional: true })
 
   const anonymous = await c.request(0, 9, produceRequest([{ topic: 'txn-less', partition: 0, records: txnBatch('a') }, { topic: 'txn-less', partition: 1, records: batchOf(['plain']) }]))
@@ -228,8 +229,11 @@ t.test('transactional input without transactions: Kafka\'s errors, nothing appen
   const named = produceRequest([{ topic: 'txn-less', partition: 0, records: txnBatch('b') }])
   named.transactionalId = 'tx-1'
   const res = await c.request(0, 9, named)
-  t.equal(res.responses[0].partitionResponses[0].errorCode, ErrorCode.INVALID_TXN_STATE, 'with a transactional id: not part of an ongoing transaction (v3-10)')
-  const v11 = await c.request(0, 11, named)
+  t.equal(res.responses[0].partitionResponses[0].errorCode, ErrorCode.INVALID_PRODUCER_ID_MAPPING, 'a transactional id whose producer id is not the batch\'s (KIP-890 verification)')
+  const own = produceRequest([{ topic: 'txn-less', partition: 0, records: batchOf(['c'], { producerId: txnInit.producerId, producerEpoch: txnInit.producerEpoch, baseSequence: 0, isTransactional: true }) }])
+  own.transactionalId = 'tx-1'
+  t.equal((await c.request(0, 9, own)).responses[0].partitionResponses[0].errorCode, ErrorCode.INVALID_TXN_STATE, 'its own producer id, but the partition is not in an ongoing transaction (v3-10)')
+  const v11 = await c.request(0, 11, own)
   t.equal(v11.responses[0].partitionResponses[0].errorCode, ErrorCode.TRANSACTION_ABORTABLE, 'v11: TRANSACTION_ABORTABLE')
   t.same(await storedValues(c, 'txn-less', 0), [], 'nothing appended')
   t.same(await storedValues(c, 'txn-less', 1), [], 'not even the plain batch of the refused request')

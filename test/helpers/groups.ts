@@ -42,6 +42,39 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, what: stri
 }
 
 /**
+ * `p`'s outcome, or an error naming `what` if it has not settled within `timeoutMs`: a bound
+ * on something that must finish (a consumer loop that is bound to end), not a wait for time to pass.
+ */
+export async function within<T>(p: Promise<T>, what: string, timeoutMs = 20_000): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs)
+  })
+  try {
+    return await Promise.race([p, expired])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/**
+ * Best-effort clean-up with a bound: waits for `p` (say a client's disconnect from a broker
+ * that was killed under it) at most `timeoutMs`. True if it settled, false if the bound cut
+ * it short; never throws. Asserts nothing: use it only where the outcome is not a claim.
+ */
+export async function settledWithin(p: Promise<unknown>, timeoutMs: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const expired = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs)
+  })
+  try {
+    return await Promise.race([p.then(() => true, () => true), expired])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/**
  * Advances the clock by `stepMs` every `intervalMs` of real time until `cond` holds, at most
  * `maxSteps` times. Live clients keep heartbeating in real time meanwhile, so only a member
  * that stopped heartbeating misses its session timeout. Returns the clock time advanced.
