@@ -302,6 +302,8 @@ export class TransactionCoordinator {
     }
     const decided = await this.transition(m, { state: commit ? TxnState.PrepareCommit : TxnState.PrepareAbort })
     if (decided !== ErrorCode.NONE) return decided
+    // Crash tests only: die between the durable decision and the markers, as a power cut could.
+    if (process.env.SAMSA_TEST_KILL_AFTER_TXN_DECISION === '1') process.kill(process.pid, 'SIGKILL')
     // The decision is durable: the transaction will end this way even if the markers
     // must wait for a restart. The answer waits for them when they can be written.
     await this.complete(m, commit)
