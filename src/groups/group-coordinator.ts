@@ -84,6 +84,10 @@ export interface PartitionLag {
   committed: number
   logEnd: number
   lag: number
+  /** What a read_committed group can read up to: before the first open transaction. */
+  lastStableOffset: number
+  /** Lag of a read_committed group: records it could read now (up to the last stable offset). */
+  stableLag: number
 }
 
 export class GroupCoordinator {
@@ -856,8 +860,13 @@ export class GroupCoordinator {
     const out: PartitionLag[] = []
     for (const [key, value] of group.offsets) {
       const { topic, partition } = parsePartitionKey(key)
-      const logEnd = this.broker.replicas.bounds(topic, partition)?.highWatermark ?? -1
-      out.push({ topic, partition, committed: value.offset, logEnd, lag: logEnd < 0 ? -1 : Math.max(0, logEnd - value.offset) })
+      const bounds = this.broker.replicas.bounds(topic, partition)
+      const logEnd = bounds?.highWatermark ?? -1
+      const lastStable = bounds?.lastStableOffset ?? -1
+      out.push({
+        topic, partition, committed: value.offset, logEnd, lag: logEnd < 0 ? -1 : Math.max(0, logEnd - value.offset),
+        lastStableOffset: lastStable, stableLag: lastStable < 0 ? -1 : Math.max(0, lastStable - value.offset),
+      })
     }
     return out
   }

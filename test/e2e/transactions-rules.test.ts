@@ -87,7 +87,7 @@ t.test('error codes for calls outside the rules; nothing stored; others unaffect
 })
 
 t.test('an open transaction holds the last stable offset; commit and abort move it', async (t) => {
-  const { c } = await txnBroker(t)
+  const { broker, c } = await txnBroker(t)
   const p = await init(c, 'lso')
   t.same(await addPartitions(c, 'lso', p.producerId, p.producerEpoch, [0]), [ErrorCode.NONE])
   t.equal((await produce(c, 'tx', 0, batchOf(['before']))).baseOffset, 0)
@@ -100,6 +100,10 @@ t.test('an open transaction holds the last stable offset; commit and abort move 
   t.equal(latest.topics[0].partitions[0].offset, 1, 'ListOffsets latest for read_committed is the LSO')
   const latestAll = await c.request(Key.ListOffsets, 5, { replicaId: -1, isolationLevel: 0, topics: [{ name: 'tx', partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -1, maxNumOffsets: 1 }] }] })
   t.equal(latestAll.topics[0].partitions[0].offset, 4, 'and the high watermark for read_uncommitted')
+
+  await c.request(8, 2, { groupId: 'lagger', generationIdOrMemberEpoch: -1, memberId: '', groupInstanceId: null, retentionTimeMs: -1, topics: [{ name: 'tx', partitions: [{ partitionIndex: 0, committedOffset: 0, committedLeaderEpoch: -1, commitTimestamp: -1, committedMetadata: null }] }] })
+  const lag = broker.groupLag('lagger')[0]!
+  t.same([lag.lag, lag.lastStableOffset, lag.stableLag], [4, 1, 1], 'a read_committed group lags by what it can read: up to the LSO (1), not the log end (4)')
 
   const described = await c.request(Key.DescribeTransactions, 0, { transactionalIds: ['lso', 'nobody'] })
   t.same(described.transactionStates.map((s: any) => [s.transactionalId, s.errorCode, s.transactionState, s.topics]), [['lso', 0, 'Ongoing', [{ topic: 'tx', partitions: [0] }]], ['nobody', ErrorCode.TRANSACTIONAL_ID_NOT_FOUND, '', []]], 'DescribeTransactions')
