@@ -229,8 +229,18 @@ export class PartitionLog {
       else snapshots.push(offset)
     }
     snapshots.sort((a, b) => b - a)
+    // A recovered segment's .txnindex may have missed writes the crash lost: it is emptied
+    // and rebuilt by the replay, which then starts from a snapshot at or below the first
+    // recovered segment (Kafka's LogLoader does the same per segment).
+    let limit = logEnd
+    for (const segment of this.segments) {
+      if (!segment.recovered) continue
+      segment.txnIndex.truncateTo(segment.baseOffset)
+      limit = Math.min(limit, segment.baseOffset)
+    }
     let from = this.logStartOffset
     for (const offset of snapshots) {
+      if (offset > limit) continue
       const path = `${this.dir}/${segmentFileName(offset, SNAPSHOT_SUFFIX)}`
       try {
         this.producers.loadSnapshot(this.io.readFile(path), path)
@@ -450,7 +460,8 @@ export class PartitionLog {
   /** Kafka's last stable offset: below the first offset of any open transaction, else the high watermark. */
   get lastStableOffset(): number {
     const unstable = this.producers.firstUnstableOffset()
-    return unstable < 0 ? this.highWatermark : Math.min(unstable, this.highWatermark)
+    // Kafka's first unstable offset never falls below the log start (DeleteRecords may pass an open transaction).
+    return unstable < 0 ? this.highWatermark : Math.min(Math.max(unstable, this.logStartOffset), this.highWatermark)
   }
 
   /** Aborted transactions overlapping [fetchOffset, upperBound): what a read_committed fetch must tell its client. */

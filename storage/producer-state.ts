@@ -143,6 +143,15 @@ export class ProducerStateManager {
         message: `Epoch of producer ${b.producerId} at offset ${offsetHint} in ${this.where} is ${b.epoch}, which is smaller than the last seen epoch ${entry.epoch}`,
       }
     }
+    // As Kafka's appendDataBatch: an open transaction stays open across an epoch bump,
+    // so a plain write is refused whatever its epoch.
+    if (!b.isTransactional && entry.currentTxnFirstOffset >= 0) {
+      return {
+        kind: 'error',
+        error: ErrorCode.INVALID_TXN_STATE,
+        message: `Expected transactional write from producer ${b.producerId} at offset ${offsetHint} in ${this.where}`,
+      }
+    }
     if (b.epoch !== entry.epoch) {
       if (b.firstSeq !== 0 && entry.epoch !== NO_PRODUCER_EPOCH) {
         return {
@@ -152,13 +161,6 @@ export class ProducerStateManager {
         }
       }
       return APPEND
-    }
-    if (!b.isTransactional && entry.currentTxnFirstOffset >= 0) {
-      return {
-        kind: 'error',
-        error: ErrorCode.INVALID_TXN_STATE,
-        message: `Expected transactional write from producer ${b.producerId} at offset ${offsetHint} in ${this.where}`,
-      }
     }
     // A coordinator's own transactional writes (offsets in a transaction) carry no sequence, as in Kafka.
     if (fromCoordinator) return APPEND
