@@ -12,6 +12,7 @@ import type { LogManager } from './partitions/log-manager.ts'
 import type { ApiHandler } from './handlers/api-handler.ts'
 import { GroupCoordinator, OFFSETS_TOPIC } from './groups/group-coordinator.ts'
 import { TransactionCoordinator } from './transactions/transaction-coordinator.ts'
+import { ConfigManager } from './configs/config-manager.ts'
 import type { Clock } from './groups/clock.ts'
 import { topicNameProblem } from './topics/topic-name.ts'
 import { ErrorCode } from '../protocol/error-codes.ts'
@@ -46,6 +47,8 @@ export class BrokerContext {
   readonly handlers = new Map<number, ApiHandler>()
   readonly groups: GroupCoordinator
   readonly txns: TransactionCoordinator
+  /** Topic overrides, dynamic broker configs and the logger level, as the config admin APIs see them. */
+  readonly configs: ConfigManager
   advertisedHost: string
   advertisedPort: number
 
@@ -63,6 +66,7 @@ export class BrokerContext {
     this.advertisedHost = args.options.advertisedHost
     this.advertisedPort = args.options.advertisedPort
     this.groups = new GroupCoordinator(this, args.clock)
+    this.configs = new ConfigManager(this, args.logs.io, args.logs.dataDir)
     this.txns = new TransactionCoordinator({
       host: this,
       newProducerId: () => this.producerIds.generate(),

@@ -90,6 +90,8 @@ export async function startBroker(partial: Partial<BrokerOptions> = {}, extras: 
     replicas = new ReplicaManager(new ShardPool(options.shards, { dataDir: logs.dataDir, fsync: options.fsync, producerIdExpirationMs: options.producerIdExpirationMs }, requestMemory, extras.storageClock ?? systemClock), logger)
     broker = new BrokerContext({ options, logger, clusterId, topics, replicas, producerIds, requestMemory, logs, clock: extras.clock ?? systemClock, pollClock: extras.pollClock ?? systemClock })
     for (const h of handlers) broker.handlers.set(h.apiKey, h)
+    // Dynamic broker configs change topic defaults: applied before any partition opens.
+    broker.configs.load()
     await logs.openAll(topics, replicas)
   } catch (err) {
     return abandon(err)

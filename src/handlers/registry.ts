@@ -23,7 +23,10 @@ import addPartitionsToTxn from './24-add-partitions-to-txn.ts'
 import addOffsetsToTxn from './25-add-offsets-to-txn.ts'
 import endTxn from './26-end-txn.ts'
 import txnOffsetCommit from './28-txn-offset-commit.ts'
+import describeConfigs from './32-describe-configs.ts'
+import alterConfigs from './33-alter-configs.ts'
 import deleteGroups from './42-delete-groups.ts'
+import incrementalAlterConfigs from './44-incremental-alter-configs.ts'
 import offsetDelete from './47-offset-delete.ts'
 import describeProducers from './61-describe-producers.ts'
 import describeTransactions from './65-describe-transactions.ts'
@@ -51,7 +54,10 @@ export const handlers: ApiHandler[] = [
   addOffsetsToTxn,
   endTxn,
   txnOffsetCommit,
+  describeConfigs,
+  alterConfigs,
   deleteGroups,
+  incrementalAlterConfigs,
   offsetDelete,
   describeProducers,
   describeTransactions,

@@ -142,7 +142,10 @@ export class ReplicaManager {
 
   /** Deletes segments past retention (and below the log start) on every shard. */
   async applyRetention(): Promise<RetentionResult[]> {
-    return (await this.shards.broadcast({ op: 'retention' })).map((o) => o.result)
+    const results = (await this.shards.broadcast({ op: 'retention' })).map((o) => o.result)
+    // ListOffsets earliest answers from the cache: it must see the new log starts.
+    for (const r of results) if (r.ok) for (const m of r.moved) this.cache.update(m.topic, m.partition, m)
+    return results
   }
 
   /** Forgets producers idle longer than producer.id.expiration.ms on every shard. */

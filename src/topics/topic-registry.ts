@@ -47,7 +47,9 @@ export class TopicRegistry {
   private readonly collisions = new Map<string, string>()
   private readonly io: FileIO | null
   private readonly file: string | null
-  private readonly brokerDefaults: LogConfig
+  private brokerDefaults: LogConfig
+  /** The broker-level defaults by topic config name (static ones merged with dynamic ones). */
+  private brokerDefaultEntries: Record<string, string>
 
   /** `io`/`dataDir` null: memory mode, nothing is persisted. */
   constructor(io: FileIO | null, dataDir: string | null, brokerDefaults: Record<string, string>) {
@@ -56,6 +58,54 @@ export class TopicRegistry {
     const parsed = parseTopicConfigs(brokerDefaults)
     if ('error' in parsed) throw new Error(`Invalid broker log default: ${parsed.message}`)
     this.brokerDefaults = { ...defaultLogConfig, ...parsed.config }
+    this.brokerDefaultEntries = { ...brokerDefaults }
+  }
+
+  /** The broker-level default of each topic config that has one, by topic config name. */
+  get defaults(): Readonly<Record<string, string>> {
+    return this.brokerDefaultEntries
+  }
+
+  /**
+   * Replaces the broker-level defaults (a dynamic broker config changed) and re-resolves
+   * every topic's LogConfig; returns the topics whose LogConfig changed.
+   */
+  setBrokerDefaults(defaults: Record<string, string>): TopicInfo[] {
+    const parsed = parseTopicConfigs(defaults)
+    if ('error' in parsed) throw new Error(`Invalid broker log default: ${parsed.message}`)
+    this.brokerDefaults = { ...defaultLogConfig, ...parsed.config }
+    this.brokerDefaultEntries = { ...defaults }
+    const changed: TopicInfo[] = []
+    for (const t of this.byName.values()) {
+      const next = this.resolveConfigOrDefault(t.configs)
+      if (JSON.stringify(next) !== JSON.stringify(t.logConfig)) {
+        t.logConfig = next
+        changed.push(t)
+      }
+    }
+    return changed
+  }
+
+  /**
+   * Replaces a topic's explicit configs (validated by the caller) and rewrites the
+   * catalogue; if that write fails, nothing changes.
+   */
+  alter(name: string, configs: Record<string, string>): TopicInfo {
+    const t = this.byName.get(name)
+    if (t === undefined) throw new Error(`unknown topic ${name}`)
+    const resolved = this.resolveConfig(configs)
+    if ('error' in resolved) throw new Error(resolved.message)
+    const before = { configs: t.configs, logConfig: t.logConfig }
+    t.configs = { ...configs }
+    t.logConfig = resolved.config
+    try {
+      this.persist()
+    } catch (err) {
+      t.configs = before.configs
+      t.logConfig = before.logConfig
+      throw err
+    }
+    return t
   }
 
   load(): void {

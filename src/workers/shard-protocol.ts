@@ -110,7 +110,9 @@ export type WriteMarkerResult = Failed | (Bounds & { ok: true; offset: number })
 export type DescribeProducersResult = Failed | { ok: true; producers: ProducerSummary[] }
 export type DeleteResult = Failed | { ok: true }
 export type PurgeDeletedResult = Failed | { ok: true }
-export type RetentionResult = Failed | { ok: true; deletedSegments: number }
+/** A partition whose log start moved, with its new bounds (for the main thread's cache). */
+export type RetentionResultMoved = Bounds & { topic: string; partition: number }
+export type RetentionResult = Failed | { ok: true; deletedSegments: number; moved: RetentionResultMoved[] }
 export type ExpireProducersResult = Failed | { ok: true; expiredProducers: number }
 export type FlushResult = Failed | { ok: true; recoveryPoints: RecoveryPoint[]; /** Partitions that could not be flushed (offline, full disk): they need recovery at the next start. */ unflushed: string[] }
 export type HandOffFlushResult = Failed | { ok: true; recoveryPoints: RecoveryPoint[]; flushFiles: string[]; flushDirs: string[] }

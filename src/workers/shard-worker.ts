@@ -20,7 +20,7 @@ import { deletedDirName, partitionDir } from '../../storage/log-file-names.ts'
 // How often an offline partition is reopened to see whether writes succeed again.
 const REVIVE_MS = 100
 import type {
-  AbortedTransaction, AnyShardResult, Bounds, Failed, FlushResult, ExpireProducersResult, HandOffFlushResult, RetentionResult, RecoveryPoint, ShardInit, ShardOp, ShardTask, ShardTaskResult,
+  AbortedTransaction, AnyShardResult, Bounds, RetentionResultMoved, Failed, FlushResult, ExpireProducersResult, HandOffFlushResult, RetentionResult, RecoveryPoint, ShardInit, ShardOp, ShardTask, ShardTaskResult,
 } from './shard-protocol.ts'
 
 // A read whose Buffer has an ArrayBuffer of its own can be transferred to the main thread
@@ -150,14 +150,17 @@ export function createShardRunner(init: ShardInit, io: FileIO = init.dataDir ===
   function retention(now: number): RetentionResult {
     let deletedSegments = 0
     let failed: Failed | null = null
-    for (const log of logs.values()) {
+    const moved: RetentionResultMoved[] = []
+    for (const [key, log] of logs) {
       try {
-        deletedSegments += log.applyRetention(now)
+        const deleted = log.applyRetention(now)
+        deletedSegments += deleted
+        if (deleted > 0) moved.push({ ...parsePartitionKey(key), ...bounds(log) })
       } catch (err) {
         failed ??= failure(err)
       }
     }
-    return failed ?? { ok: true, deletedSegments }
+    return failed ?? { ok: true, deletedSegments, moved }
   }
 
   function expireProducers(now: number): ExpireProducersResult {

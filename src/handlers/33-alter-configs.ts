@@ -1,0 +1,36 @@
+// AlterConfigs (key 33), versions 0-2: replaces a resource's whole set of configs.
+// - TOPIC: the overrides become exactly the given set (validated all together:
+//   INVALID_CONFIG naming the key and why), persisted in the catalogue and applied to
+//   the partitions at once. BROKER '' or '<node id>': the dynamic log.* defaults at that
+//   scope (other broker configs: INVALID_REQUEST "Cannot update these configs
+//   dynamically"). BROKER_LOGGER needs IncrementalAlterConfigs (INVALID_REQUEST).
+// - validate_only checks without changing anything; a null value is INVALID_REQUEST.
+
+import { decodeAlterConfigsRequest, type AlterConfigsRequest } from '../../protocol/messages/alter-configs-request.ts'
+import { encodeAlterConfigsResponse, type AlterConfigsResponse } from '../../protocol/messages/alter-configs-response.ts'
+import { ErrorCode } from '../../protocol/error-codes.ts'
+import { defineHandler } from './api-handler.ts'
+import { duplicateResources } from './config-resources.ts'
+
+export default defineHandler<AlterConfigsRequest, AlterConfigsResponse>({
+  apiKey: 33,
+  name: 'AlterConfigs',
+  minVersion: 0,
+  maxVersion: 2,
+  decode: decodeAlterConfigsRequest,
+  encode: encodeAlterConfigsResponse,
+  async handle(ctx, req) {
+    const duplicates = duplicateResources(req.resources)
+    const responses = []
+    for (const r of req.resources) {
+      const outcome = duplicates.has(`${r.resourceType}:${r.resourceName}`)
+        ? { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Error due to duplicate resources' }
+        : await ctx.broker.configs.alter(r.resourceType, r.resourceName, r.configs.map((c) => ({ name: c.name, op: 0, value: c.value })), true, req.validateOnly)
+      responses.push({ ...outcome, resourceType: r.resourceType, resourceName: r.resourceName })
+    }
+    return { throttleTimeMs: 0, responses }
+  },
+  errorResponse(req, errorCode) {
+    return { throttleTimeMs: 0, responses: req.resources.map((r) => ({ errorCode, errorMessage: null, resourceType: r.resourceType, resourceName: r.resourceName })) }
+  },
+})
