@@ -604,6 +604,27 @@ export class PartitionLog {
     }
   }
 
+  /**
+   * ListOffsets v0 (Kafka's legacyFetchOffsetsBefore): the start offset of each segment
+   * (not below the log start) and the log end, each with a time (a segment's largest
+   * timestamp, the log end's `now`); for LATEST the newest `maxNumOffsets` of them, for
+   * EARLIEST the first, else those whose time is at or before `timestamp`; newest first.
+   */
+  legacyOffsetsBefore(timestamp: number, maxNumOffsets: number, now: number): number[] {
+    const points: Array<{ offset: number; time: number }> = this.segments.map((s) => ({ offset: Math.max(s.baseOffset, this.logStartOffset), time: s.maxTimestamp >= 0 ? s.maxTimestamp : s.rollBaseTime }))
+    if (this.active.size > 0) points.push({ offset: this.logEndOffset, time: now })
+    let start: number
+    if (timestamp === ListOffsetsTimestamp.LATEST) start = points.length - 1
+    else if (timestamp === ListOffsetsTimestamp.EARLIEST) start = 0
+    else {
+      start = points.length - 1
+      while (start >= 0 && points[start]!.time > timestamp) start--
+    }
+    const out: number[] = []
+    for (let i = start; i >= 0 && out.length < maxNumOffsets; i--) out.push(points[i]!.offset)
+    return out
+  }
+
   /** fsyncs every changed segment (and the directory after segment creation or removal); the recovery point becomes the log end. */
   flush(): void {
     if (this.offline !== null) throw new StorageError(ErrorCode.KAFKA_STORAGE_ERROR, this.offline)

@@ -1,4 +1,10 @@
-// ListOffsets (key 2), versions 1-9.
+// ListOffsets (key 2), versions 0-10.
+// - v0 (old clients and tools, e.g. sarama-based lag monitors): Kafka's legacy answer, a
+//   list of offsets (old_style_offsets) newest first, at most max_num_offsets: for -1 the
+//   log end then segment starts, for -2 the log start, for a time the segment starts
+//   whose segment's newest record is at or before it; other negative times
+//   UNSUPPORTED_VERSION, as Kafka.
+// - v10 adds a timeout for tiered-storage lookups, which answer at once here.
 // - Timestamps: -2 earliest and -4 earliest-local (both the log start offset), -1 latest
 //   (the high watermark; under isolation_level read_committed the last stable offset),
 //   -3 the record with the largest timestamp (v7+), -5 latest-tiered (v9+; no tiered
@@ -6,7 +12,6 @@
 //   least that, through the time index (offset -1 when there is none, or, for
 //   read_committed, when it is at or past the last stable offset).
 // - Earliest and latest come from the main thread's partition cache when it is warm.
-// Not supported: old-style v0 offset lists (v0 is not advertised, as in Kafka 4).
 
 import { decodeListOffsetsRequest, type ListOffsetsRequest } from '../../protocol/messages/list-offsets-request.ts'
 import { encodeListOffsetsResponse, type ListOffsetsResponse, type ListOffsetsPartitionResponse } from '../../protocol/messages/list-offsets-response.ts'
@@ -25,14 +30,36 @@ function answer(partitionIndex: number, errorCode: number, offset = -1, timestam
 export default defineHandler<ListOffsetsRequest, ListOffsetsResponse>({
   apiKey: 2,
   name: 'ListOffsets',
-  minVersion: 1,
-  maxVersion: 9,
+  minVersion: 0,
+  maxVersion: 10,
   decode: decodeListOffsetsRequest,
   encode: encodeListOffsetsResponse,
   async handle(ctx, req) {
     const broker = ctx.broker
     const pending: Promise<void>[] = []
     const committed = req.isolationLevel === 1
+    if (ctx.header.apiVersion === 0) {
+      const topics = req.topics.map((t) => {
+        const info = broker.topics.get(t.name)
+        return {
+          name: t.name,
+          partitions: t.partitions.map((p) => {
+            const out = answer(p.partitionIndex, ErrorCode.NONE)
+            if (info === undefined || p.partitionIndex < 0 || p.partitionIndex >= info.partitions) out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+            else if (p.timestamp < EARLIEST) out.errorCode = ErrorCode.UNSUPPORTED_VERSION
+            else {
+              pending.push(broker.replicas.legacyOffsets(t.name, p.partitionIndex, p.timestamp, Math.max(0, p.maxNumOffsets)).then((r) => {
+                if (r.ok) out.oldStyleOffsets = r.offsets
+                else out.errorCode = r.error
+              }))
+            }
+            return out
+          }),
+        }
+      })
+      await Promise.all(pending)
+      return { throttleTimeMs: 0, topics }
+    }
     const topics = req.topics.map((t) => {
       const info = broker.topics.get(t.name)
       const partitions = t.partitions.map((p) => {

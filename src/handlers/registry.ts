@@ -19,6 +19,7 @@ import apiVersions from './18-api-versions.ts'
 import createTopics from './19-create-topics.ts'
 import deleteTopics from './20-delete-topics.ts'
 import initProducerId from './22-init-producer-id.ts'
+import offsetForLeaderEpoch from './23-offset-for-leader-epoch.ts'
 import addPartitionsToTxn from './24-add-partitions-to-txn.ts'
 import addOffsetsToTxn from './25-add-offsets-to-txn.ts'
 import endTxn from './26-end-txn.ts'
@@ -50,6 +51,7 @@ export const handlers: ApiHandler[] = [
   createTopics,
   deleteTopics,
   initProducerId,
+  offsetForLeaderEpoch,
   addPartitionsToTxn,
   addOffsetsToTxn,
   endTxn,

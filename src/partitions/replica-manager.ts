@@ -17,7 +17,7 @@ import type { TopicInfo } from '../topics/topic-registry.ts'
 import type { Logger } from '../logger.ts'
 import type { ShardPool } from '../workers/shard-pool.ts'
 import type {
-  AbortedTransaction, AppendResult, Bounds, WriteMarkerResult, DescribeProducersResult, Failed, ExpireProducersResult, HandOffFlushResult, RetentionResult, FlushResult, ListOffsetsResult, OpenResult, RecoveryPoint,
+  AbortedTransaction, AppendResult, Bounds, LegacyOffsetsResult, WriteMarkerResult, DescribeProducersResult, Failed, ExpireProducersResult, HandOffFlushResult, RetentionResult, FlushResult, ListOffsetsResult, OpenResult, RecoveryPoint,
 } from '../workers/shard-protocol.ts'
 import { PartitionCache, type AppendWatcher, type PartitionState } from './partition-cache.ts'
 
@@ -88,6 +88,13 @@ export class ReplicaManager {
 
   async listOffsets(topic: string, partition: number, timestamp: number, committed = false): Promise<ListOffsetsResult> {
     const { result } = await this.shards.submit(this.shardOf(topic, partition), { op: 'listOffsets', topic, partition, timestamp, committed })
+    if (result.ok) this.cache.update(topic, partition, result)
+    return result
+  }
+
+  /** ListOffsets v0: the offsets Kafka's legacyFetchOffsetsBefore lists, newest first. */
+  async legacyOffsets(topic: string, partition: number, timestamp: number, maxNumOffsets: number): Promise<LegacyOffsetsResult> {
+    const { result } = await this.shards.submit(this.shardOf(topic, partition), { op: 'legacyOffsets', topic, partition, timestamp, maxNumOffsets })
     if (result.ok) this.cache.update(topic, partition, result)
     return result
   }

@@ -33,6 +33,8 @@ export type ShardOp =
   /** `committed`: read_committed, bounded by the last stable offset and told the aborted transactions. */
   | (PartitionOp & { op: 'read'; fetchOffset: number; maxBytes: number; committed?: boolean })
   | (PartitionOp & { op: 'listOffsets'; timestamp: number; committed?: boolean })
+  /** ListOffsets v0: segment start offsets before a time (Kafka's legacyFetchOffsetsBefore). */
+  | (PartitionOp & { op: 'legacyOffsets'; timestamp: number; maxNumOffsets: number })
   /** A transaction coordinator's COMMIT or ABORT marker for one producer. */
   | (PartitionOp & { op: 'writeMarker'; producerId: number; producerEpoch: number; coordinatorEpoch: number; commit: boolean })
   | (PartitionOp & { op: 'describeProducers' })
@@ -106,6 +108,7 @@ export type ReadResult =
       abortedTransactions?: AbortedTransaction[]
     })
 export type ListOffsetsResult = Failed | (Bounds & { ok: true; offset: number; timestamp: number })
+export type LegacyOffsetsResult = Failed | (Bounds & { ok: true; offsets: number[] })
 export type WriteMarkerResult = Failed | (Bounds & { ok: true; offset: number })
 export type DescribeProducersResult = Failed | { ok: true; producers: ProducerSummary[] }
 export type DeleteResult = Failed | { ok: true }
@@ -124,6 +127,7 @@ export interface ShardResults {
   read: ReadResult
   listOffsets: ListOffsetsResult
   writeMarker: WriteMarkerResult
+  legacyOffsets: LegacyOffsetsResult
   describeProducers: DescribeProducersResult
   delete: DeleteResult
   purgeDeleted: PurgeDeletedResult

@@ -282,6 +282,11 @@ export function createShardRunner(init: ShardInit, io: FileIO = init.dataDir ===
             results[i] = { ok: true, offset: r?.offset ?? -1, timestamp: r?.timestamp ?? -1, ...bounds(log) }
             break
           }
+          case 'legacyOffsets': {
+            const log = logFor(op)
+            results[i] = { ok: true, offsets: log.legacyOffsetsBefore(op.timestamp, op.maxNumOffsets, task.now), ...bounds(log) }
+            break
+          }
           case 'writeMarker': {
             const log = revive(op, logFor(op), task.now)
             const offset = log.appendMarker(op.producerId, op.producerEpoch, op.coordinatorEpoch, op.commit, task.now)
