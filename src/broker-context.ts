@@ -13,6 +13,7 @@ import type { ApiHandler } from './handlers/api-handler.ts'
 import { GroupCoordinator, OFFSETS_TOPIC } from './groups/group-coordinator.ts'
 import { TransactionCoordinator } from './transactions/transaction-coordinator.ts'
 import { ConfigManager } from './configs/config-manager.ts'
+import { BrokerMetrics } from './http/broker-metrics.ts'
 import type { Clock } from './groups/clock.ts'
 import { topicNameProblem } from './topics/topic-name.ts'
 import { ErrorCode } from '../protocol/error-codes.ts'
@@ -49,6 +50,10 @@ export class BrokerContext {
   readonly txns: TransactionCoordinator
   /** Topic overrides, dynamic broker configs and the logger level, as the config admin APIs see them. */
   readonly configs: ConfigManager
+  /** Prometheus metrics (served on the HTTP listener's /metrics). */
+  readonly metrics: BrokerMetrics
+  /** Set by startBroker: open client connections and other server counters, for metrics. */
+  serverStats: () => { connections: number; shardTasks: number[]; queuedRequestBytes: number } = () => ({ connections: 0, shardTasks: [], queuedRequestBytes: 0 })
   advertisedHost: string
   advertisedPort: number
 
@@ -67,6 +72,15 @@ export class BrokerContext {
     this.advertisedPort = args.options.advertisedPort
     this.groups = new GroupCoordinator(this, args.clock)
     this.configs = new ConfigManager(this, args.logs.io, args.logs.dataDir)
+    this.metrics = new BrokerMetrics({
+      topics: () => this.topics.all(),
+      bounds: (topic, partition) => this.replicas.bounds(topic, partition),
+      groups: () => this.groupOffsets(),
+      connections: () => this.serverStats().connections,
+      shardTasks: () => this.serverStats().shardTasks,
+      queuedRequestBytes: () => this.serverStats().queuedRequestBytes,
+      logSizes: async () => [],
+    })
     this.txns = new TransactionCoordinator({
       host: this,
       newProducerId: () => this.producerIds.generate(),
@@ -75,6 +89,14 @@ export class BrokerContext {
       clock: args.clock,
       options: args.options,
     })
+  }
+
+  /** Each group's committed offsets, for the lag metrics (empty while the coordinator loads). */
+  private *groupOffsets(): Iterable<{ groupId: string; offsets: Iterable<[string, number, number]> }> {
+    if (this.groups.isLoading) return
+    for (const g of this.groups.list([]).groups) {
+      yield { groupId: g.groupId, offsets: this.groups.lag(g.groupId).map((l) => [l.topic, l.partition, l.committed] as [string, number, number]) }
+    }
   }
 
   get nodeId(): number {

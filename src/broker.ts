@@ -12,6 +12,7 @@ import { ReplicaManager } from './partitions/replica-manager.ts'
 import { ProducerIdManager } from './producers/producer-id-manager.ts'
 import { RequestMemoryPool } from './server/request-memory.ts'
 import { LogManager } from './partitions/log-manager.ts'
+import { startHttp, type HttpListener } from './http/http-server.ts'
 import { KafkaServer } from './server/kafka-server.ts'
 import { handlers } from './handlers/registry.ts'
 import type { PartitionLag } from './groups/group-coordinator.ts'
@@ -20,6 +21,8 @@ import { systemClock, type Clock } from './groups/clock.ts'
 export interface RunningBroker {
   host: string
   port: number
+  /** The HTTP listener's port (/metrics, /healthz, /readyz), null when http.port is -1. */
+  httpPort: number | null
   advertisedHost: string
   advertisedPort: number
   dataDir: string | null
@@ -98,10 +101,15 @@ export async function startBroker(partial: Partial<BrokerOptions> = {}, extras: 
   }
 
   server = new KafkaServer(broker)
+  const kafkaServer = server
+  broker.serverStats = () => ({ connections: kafkaServer.connectionCount, shardTasks: broker.replicas.tasksSent(), queuedRequestBytes: broker.requestMemory.usedBytes })
   let bound: { host: string; port: number }
+  let http: HttpListener | null = null
   try {
     bound = await server.listen(options.host, options.port)
     broker.advertisedPort = options.advertisedPort === 0 ? bound.port : options.advertisedPort
+    // Up before the coordinators load, so /readyz can say what the broker waits for.
+    if (options.httpPort >= 0) http = await startHttp(broker, options.host, options.httpPort, () => true)
     // The listener is up while the coordinator replays its topic: group requests meanwhile
     // get COORDINATOR_LOAD_IN_PROGRESS, which every client retries.
     // Transactions load second: completing one found prepared writes markers to
@@ -109,6 +117,7 @@ export async function startBroker(partial: Partial<BrokerOptions> = {}, extras: 
     await broker.groups.load(extras.groupLoadGate?.(bound.port))
     await broker.txns.load()
   } catch (err) {
+    await http?.close().catch(() => {})
     return abandon(err)
   }
   logs.startTimers()
@@ -119,6 +128,7 @@ export async function startBroker(partial: Partial<BrokerOptions> = {}, extras: 
     closing ??= (async () => {
       broker.groups.close()
       broker.txns.close()
+      await http?.close()
       await running.close()
       await logs.shutdown()
       logger.info('broker stopped')
@@ -126,10 +136,11 @@ export async function startBroker(partial: Partial<BrokerOptions> = {}, extras: 
     return closing
   }
 
-  logger.info({ host: bound.host, port: bound.port, dataDir: logs.dataDir ?? 'memory', shards: options.shards }, 'broker ready')
+  logger.info({ host: bound.host, port: bound.port, httpPort: http?.port ?? null, dataDir: logs.dataDir ?? 'memory', shards: options.shards }, 'broker ready')
   return {
     host: bound.host,
     port: bound.port,
+    httpPort: http?.port ?? null,
     advertisedHost: broker.advertisedHost,
     advertisedPort: broker.advertisedPort,
     dataDir: logs.dataDir,

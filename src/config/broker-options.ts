@@ -16,6 +16,8 @@ export interface BrokerOptions {
   host: string
   /** 0 = ephemeral port (tests). */
   port: number
+  /** HTTP listener (/metrics, /healthz, /readyz) on the same host; -1: none. */
+  httpPort: number
   /** Defaults to host, or 'localhost' when host is a wildcard address. */
   advertisedHost: string
   /** 0 = advertise the port actually bound (the broker resolves it). */
@@ -81,6 +83,8 @@ function baseDefaults (embedded: boolean): Omit<BrokerOptions, 'advertisedHost' 
   return {
     host: '127.0.0.1',
     port: embedded ? 0 : 9092,
+    // Tests start many brokers: they ask for an HTTP listener when they want one.
+    httpPort: embedded ? -1 : 8080,
     advertisedPort: 0,
     dataDir: './data',
     memory: false,

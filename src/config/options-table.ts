@@ -40,6 +40,10 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     valueHint: '<host>', defaultText: 'host, or localhost when host is 0.0.0.0/::', help: 'host name clients are told to connect to'
   },
   {
+    name: 'httpPort', parse: integer(-1, 65535), flag: 'http-port', env: 'SAMSA_HTTP_PORT', kafkaKeys: ['http.port'],
+    valueHint: '<port>', defaultText: '8080 (-1 = no HTTP listener; embedded brokers: -1)', help: 'HTTP port for /metrics, /healthz, /readyz (0 = pick a free port)'
+  },
+  {
     name: 'advertisedPort', parse: integer(0, 65535), flag: 'advertised-port', env: 'SAMSA_ADVERTISED_PORT', kafkaKeys: [],
     valueHint: '<port>', defaultText: 'the bound port', help: 'port clients are told to connect to (0 = the bound port)'
   },

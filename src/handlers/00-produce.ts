@@ -24,7 +24,7 @@
 import { decodeProduceRequest, type ProduceRequest } from '../../protocol/messages/produce-request.ts'
 import { encodeProduceResponse, type ProduceResponse, type PartitionProduceResponse } from '../../protocol/messages/produce-response.ts'
 import { ErrorCode } from '../../protocol/error-codes.ts'
-import { ATTRIBUTES_OFFSET, BATCH_HEADER_SIZE, PRODUCER_EPOCH_OFFSET, PRODUCER_ID_OFFSET, TRANSACTIONAL_FLAG_MASK, readInt64 } from '../../protocol/records/record-batch.ts'
+import { ATTRIBUTES_OFFSET, BATCH_HEADER_SIZE, PRODUCER_EPOCH_OFFSET, PRODUCER_ID_OFFSET, RECORD_COUNT_OFFSET, TRANSACTIONAL_FLAG_MASK, readInt64 } from '../../protocol/records/record-batch.ts'
 import { defineHandler } from './api-handler.ts'
 
 function isTransactional(records: Buffer | null): boolean {
@@ -90,8 +90,12 @@ export default defineHandler<ProduceRequest, ProduceResponse>({
             return out
           }
         }
+        const records = p.records
+        // Read now: the request's buffer may be reused once this handler has returned.
+        const bytes = records.length
+        const count = bytes >= BATCH_HEADER_SIZE ? records.readInt32BE(RECORD_COUNT_OFFSET) : 0
         pending.push(
-          broker.replicas.append(t.name, p.index, p.records).then((result) => {
+          broker.replicas.append(t.name, p.index, records).then((result) => {
             if (!result.ok) {
               out.errorCode = result.error
               out.errorMessage = result.message || null
@@ -101,6 +105,7 @@ export default defineHandler<ProduceRequest, ProduceResponse>({
             out.baseOffset = result.baseOffset
             out.logAppendTimeMs = result.logAppendTime
             out.logStartOffset = result.logStartOffset
+            if (!result.duplicate) broker.metrics.produced(t.name, bytes, count)
           }),
         )
         return out

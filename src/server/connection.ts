@@ -26,6 +26,8 @@ const MAX_IN_FLIGHT = 256
 interface Slot {
   done: boolean
   chunks: Buffer[] | null
+  /** When the request was dispatched (performance.now()), for the latency metric. */
+  started: number
 }
 
 export class Connection {
@@ -135,7 +137,7 @@ export class Connection {
   }
 
   private dispatch(handler: ApiHandler, header: RequestHeaderInfo, request: unknown): void {
-    const slot: Slot = { done: false, chunks: null }
+    const slot: Slot = { done: false, chunks: null, started: performance.now() }
     this.queue.push(slot)
     this.updateFlow()
     const ctx: RequestContext = {
@@ -167,6 +169,7 @@ export class Connection {
 
   private complete(slot: Slot, handler: ApiHandler, header: RequestHeaderInfo, request: unknown, response: unknown): void {
     slot.done = true
+    this.broker.metrics.handled(handler.name, header.apiVersion, performance.now() - slot.started, response)
     if (response !== null && !this.closed) {
       try {
         slot.chunks = this.encode(header, header.apiVersion, response, (w, v, res) => handler.encode(w, v, res))
@@ -183,7 +186,7 @@ export class Connection {
   }
 
   private respond<T>(header: RequestHeaderInfo, bodyVersion: number, response: T, encode: (w: Writer, version: number, res: T) => void): void {
-    this.queue.push({ done: true, chunks: this.encode(header, bodyVersion, response, encode) })
+    this.queue.push({ done: true, chunks: this.encode(header, bodyVersion, response, encode), started: 0 })
     this.flush()
   }
 

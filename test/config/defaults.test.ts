@@ -8,6 +8,7 @@ t.test('defaults', async (t) => {
   t.same(o, {
     host: '127.0.0.1',
     port: 9092,
+    httpPort: 8080,
     advertisedHost: '127.0.0.1',
     advertisedPort: 0,
     dataDir: resolve(process.cwd(), 'data'),

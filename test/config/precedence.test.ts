@@ -59,6 +59,7 @@ t.test('no command means start; help and version', async (t) => {
 const SAMPLE: Record<string, [string, unknown]> = {
   host: ['10.0.0.1', '10.0.0.1'],
   port: ['1234', 1234],
+  httpPort: ['8088', 8088],
   advertisedHost: ['broker.example', 'broker.example'],
   advertisedPort: ['4321', 4321],
   dataDir: ['/var/tmp/samsa', '/var/tmp/samsa'],

@@ -1,0 +1,43 @@
+// The broker's HTTP listener, on fastify: /metrics (Prometheus text format), /healthz
+// (the process is up) and /readyz (storage recovered and both coordinators loaded: the
+// broker answers group and transaction requests). Same host as the Kafka listener, so
+// it is loopback-only unless the broker was told otherwise; closed with the broker.
+
+import Fastify, { type FastifyInstance } from 'fastify'
+import type { BrokerContext } from '../broker-context.ts'
+
+export interface HttpListener {
+  port: number
+  close(): Promise<void>
+}
+
+/** Why the broker is not ready yet, or null when it is. */
+export function notReadyReason(broker: BrokerContext, storageOpen: () => boolean): string | null {
+  if (!storageOpen()) return 'partitions are still being opened and recovered'
+  if (broker.groups.isLoading) return 'the group coordinator is loading __consumer_offsets'
+  if (broker.txns.isLoading) return 'the transaction coordinator is loading __transaction_state'
+  return null
+}
+
+export async function startHttp(broker: BrokerContext, host: string, port: number, storageOpen: () => boolean): Promise<HttpListener> {
+  const app: FastifyInstance = Fastify({ logger: false })
+  app.get('/healthz', async () => ({ status: 'ok' }))
+  app.get('/readyz', async (_req, reply) => {
+    const reason = notReadyReason(broker, storageOpen)
+    if (reason !== null) return reply.code(503).send({ status: 'loading', reason })
+    return { status: 'ready' }
+  })
+  app.get('/metrics', async (_req, reply) => {
+    const body = await broker.metrics.registry.metrics()
+    return reply.type(broker.metrics.registry.contentType).send(body)
+  })
+  try {
+    await app.listen({ host, port })
+  } catch (err) {
+    await app.close().catch(() => {})
+    throw new Error(`cannot listen for HTTP on ${host}:${port} (http.port / --http-port): ${(err as Error).message}`)
+  }
+  const address = app.server.address()
+  const bound = address !== null && typeof address === 'object' ? address.port : port
+  return { port: bound, close: () => app.close() }
+}
