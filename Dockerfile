@@ -31,7 +31,8 @@ USER node
 ENV SAMSA_DATA_DIR=/var/lib/samsa \
     SAMSA_HOST=0.0.0.0
 VOLUME /var/lib/samsa
-EXPOSE 9092
+# 9092: Kafka protocol; 8080: HTTP (/metrics, /healthz, /readyz).
+EXPOSE 9092 8080
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "/app/docker/healthcheck.js"]
 # SIGTERM reaches the broker directly (entrypoint execs node), which flushes

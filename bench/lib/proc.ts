@@ -107,6 +107,8 @@ export function brokerArgs(opts: BrokerSpawn): string[] {
   const entry = opts.build === 'compiled' ? join(opts.compiledDir!, 'src/cli/main.js') : join(opts.root ?? repoRoot, 'src/cli/main.ts')
   if (opts.build === 'compiled' && !existsSync(entry)) throw new Error(`no compiled build at ${entry}`)
   const args = [...(opts.nodeArgs ?? []), entry, 'start', '--host', '127.0.0.1', '--port', '0', '--log-level', 'warn']
+  // The HTTP listener only when a run asks for it (extraArgs), never the default 8080.
+  if (!(opts.extraArgs ?? []).some((a) => a.startsWith('--http-port'))) args.push('--http-port=-1')
   if (opts.memory === true) args.push('--memory')
   else if (opts.dataDir !== undefined) args.push('--data-dir', opts.dataDir)
   if (opts.shards !== undefined) args.push('--shards', String(opts.shards))

@@ -8,6 +8,8 @@ export interface BannerBroker {
   dataDir: string | null
   nodeId: number
   clusterId: string
+  /** The HTTP listener's port, null (or absent) when there is none. */
+  httpPort?: number | null
 }
 
 function hostPort (host: string, port: number): string {
@@ -22,6 +24,7 @@ export function bannerLines (b: BannerBroker, options: BrokerOptions, version: s
   return [
     `samsa ${version} (node ${process.version}) node ${b.nodeId}, cluster ${b.clusterId}`,
     `listening on ${hostPort(b.host, b.port)} (advertised as ${hostPort(b.advertisedHost, b.advertisedPort)})`,
+    ...(b.httpPort === null || b.httpPort === undefined ? [] : [`http on ${hostPort(b.host, b.httpPort)} (/metrics, /healthz, /readyz)`]),
     b.dataDir === null ? 'data in memory (not persisted)' : `data in ${b.dataDir}`,
     `${fsync}, ${options.shards} shard${options.shards === 1 ? '' : 's'}`,
     `ready in ${Math.round(readyMs)} ms`

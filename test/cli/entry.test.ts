@@ -41,7 +41,7 @@ t.test('bad configuration exits 2 with one line on stderr', async (t) => {
 
 // End to end with the real broker: start, wait for "ready", SIGTERM, exit 0.
 t.test('real broker: start and SIGTERM', async (t) => {
-  const child = spawn(process.execPath, ['src/cli/main.ts', 'start', '--memory', '--port', '0', '--log-level', 'silent'], { cwd: root })
+  const child = spawn(process.execPath, ['src/cli/main.ts', 'start', '--memory', '--port', '0', '--http-port', '0', '--log-level', 'silent'], { cwd: root })
   let out = ''
   let err = ''
   child.stdout.on('data', (d: Buffer) => { out += d })

@@ -15,7 +15,7 @@ t.test('the compiled build starts, serves and stops', async (t) => {
   t.teardown(() => rmSync(out, { recursive: true, force: true }))
   execFileSync(join(repoRoot, 'node_modules/.bin/tsc'), ['-p', join(repoRoot, 'tsconfig.build.json'), '--outDir', out], { cwd: repoRoot, stdio: 'inherit' })
 
-  const child = spawn(process.execPath, [join(out, 'src/cli/main.js'), 'start', '--host', '127.0.0.1', '--port', '0', '--memory', '--shards', '2'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [join(out, 'src/cli/main.js'), 'start', '--host', '127.0.0.1', '--port', '0', '--http-port', '0', '--memory', '--shards', '2'], { stdio: ['ignore', 'pipe', 'pipe'] })
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
   t.teardown(() => child.kill('SIGKILL'))
   let text = ''

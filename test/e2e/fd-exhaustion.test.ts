@@ -17,7 +17,7 @@ import { ErrorCode } from '../../protocol/error-codes.ts'
 t.test('a topic that runs out of file descriptors is undone and the broker keeps serving', async (t) => {
   const dataDir = tempDir(t)
   // A small descriptor limit for this broker only, set by the shell before it starts.
-  const cmd = `ulimit -n 400 && exec "${process.execPath}" src/cli/main.ts start --host 127.0.0.1 --port 0 --data-dir "${dataDir}" --shards 1 --log-level warn`
+  const cmd = `ulimit -n 400 && exec "${process.execPath}" src/cli/main.ts start --host 127.0.0.1 --port 0 --http-port=-1 --data-dir "${dataDir}" --shards 1 --log-level warn`
   const child = spawn('bash', ['-c', cmd], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] })
   t.teardown(() => child.kill('SIGKILL'))
   let out = ''

@@ -23,7 +23,7 @@ t.test('npm start serves clients and stops cleanly', async (t) => {
   const dataDir = tempDir(t)
   // Only the port and data dir are redirected (by env, as a user could), so the test can
   // run beside other brokers; everything else is the README's command as written.
-  const child = spawn('npm', ['start'], { cwd: repoRoot, env: { ...process.env, SAMSA_PORT: '0', SAMSA_DATA_DIR: dataDir }, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+  const child = spawn('npm', ['start'], { cwd: repoRoot, env: { ...process.env, SAMSA_PORT: '0', SAMSA_HTTP_PORT: '0', SAMSA_DATA_DIR: dataDir }, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
   t.teardown(() => {
     try {
@@ -38,6 +38,7 @@ t.test('npm start serves clients and stops cleanly', async (t) => {
   for (let i = 0; i < 300 && !/ready in/.test(out); i++) await new Promise((r) => setTimeout(r, 50))
   t.match(out, /\(node v24\./, 'runs on Node 24')
   t.match(out, /listening on 127\.0\.0\.1:\d+/, 'prints where it listens')
+  t.match(out, /http on 127\.0\.0\.1:\d+ \(\/metrics/, 'and where its HTTP side listens')
   t.match(out, new RegExp(`data in ${dataDir}`), 'prints where data lives')
   t.match(out, /ready in \d+ ms/, 'prints a ready line')
   const port = Number(/listening on 127\.0\.0\.1:(\d+)/.exec(out)![1])

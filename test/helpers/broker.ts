@@ -39,7 +39,9 @@ export interface ChildBroker {
  * reconnect across it).
  */
 export async function spawnBroker(args: string[], env: Record<string, string> = {}, port = 0): Promise<ChildBroker> {
-  const child = spawn(process.execPath, [join(repoRoot, 'src/cli/main.ts'), 'start', '--host', '127.0.0.1', '--port', String(port), '--log-level', 'warn', ...args], {
+  // Many brokers run at once in the suite: no HTTP listener (default 8080) unless asked for.
+  const http = args.some((a) => a.startsWith('--http-port')) ? [] : ['--http-port=-1']
+  const child = spawn(process.execPath, [join(repoRoot, 'src/cli/main.ts'), 'start', '--host', '127.0.0.1', '--port', String(port), '--log-level', 'warn', ...http, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
