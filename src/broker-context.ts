@@ -10,7 +10,8 @@ import type { ProducerIdManager } from './producers/producer-id-manager.ts'
 import type { RequestMemoryPool } from './server/request-memory.ts'
 import type { LogManager } from './partitions/log-manager.ts'
 import type { ApiHandler } from './handlers/api-handler.ts'
-import { GroupCoordinator, OFFSETS_TOPIC } from './groups/group-coordinator.ts'
+import { GroupCoordinator } from './groups/group-coordinator.ts'
+import { OFFSETS_TOPIC, openOffsetsLog } from './groups/offsets-topic.ts'
 import { TransactionCoordinator } from './transactions/transaction-coordinator.ts'
 import { ConfigManager } from './configs/config-manager.ts'
 import { BrokerMetrics } from './http/broker-metrics.ts'
@@ -70,7 +71,14 @@ export class BrokerContext {
     this.pollClock = args.pollClock
     this.advertisedHost = args.options.advertisedHost
     this.advertisedPort = args.options.advertisedPort
-    this.groups = new GroupCoordinator(this, args.clock)
+    this.groups = new GroupCoordinator({
+      log: openOffsetsLog(this, args.options),
+      logger: args.logger,
+      clock: args.clock,
+      options: args.options,
+      topics: args.topics,
+      replicas: args.replicas,
+    })
     this.configs = new ConfigManager(this, args.logs.io, args.logs.dataDir)
     this.metrics = new BrokerMetrics({
       topics: () => this.topics.all(),

@@ -1,34 +1,54 @@
-// The classic group coordinator, following Kafka's GroupCoordinator/GroupMetadataManager:
-// the join / sync / heartbeat / leave flows that move groups between Empty,
-// PreparingRebalance, CompletingRebalance, Stable and Dead; committed offsets; and the
-// durable state in `__consumer_offsets`, which is replayed at start-up (requests get
-// COORDINATOR_LOAD_IN_PROGRESS until it is). Every timer goes through one Clock.
+// The classic group coordinator, following Kafka's GroupCoordinator: the join / sync /
+// heartbeat / leave flows that move groups between Empty, PreparingRebalance,
+// CompletingRebalance, Stable and Dead, their timers, group deletion and offset expiry,
+// and the replay of `__consumer_offsets` at start-up (requests get
+// COORDINATOR_LOAD_IN_PROGRESS until it is done). Committed offsets are
+// offset-manager.ts's. Every write goes through one CoordinatorRuntime, every timer
+// through one Clock.
 
 import { randomUUID } from 'node:crypto'
 import { ErrorCode } from '../../protocol/error-codes.ts'
-import type { RecordInput } from '../../protocol/records/record-batch-builder.ts'
-import { CoordinatorLog, type ReplayedBatch } from '../coordinator/coordinator-log.ts'
-import type { BrokerContext } from '../broker-context.ts'
+import type { CoordinatorLog, ReplayedBatch } from '../coordinator/coordinator-log.ts'
+import type { Logger } from '../logger.ts'
 import type { Clock, Timer } from './clock.ts'
-import { ClassicGroup, GroupState, Member, joinError, syncError, type CommittedOffset, type JoinResult, type Protocol, type SyncResult } from './classic-group.ts'
+import { ClassicGroup, GroupState, Member, joinError, syncError, type JoinResult, type Protocol, type SyncResult } from './classic-group.ts'
+import { CoordinatorRuntime, type CoordinatorResult } from './coordinator-runtime.ts'
+import { groupMetadataRecord, groupTombstone, replayGroupMetadata } from './group-records.ts'
 import {
-  decodeGroupValue,
-  decodeKey,
-  decodeOffsetValue,
-  encodeGroupKey,
-  encodeGroupValue,
-  encodeOffsetKey,
-  encodeOffsetValue,
-} from './offsets-records.ts'
-import { partitionKey, parsePartitionKey } from '../topics/partition-key.ts'
+  OffsetManager,
+  type CommitArgs,
+  type DeletedOffsets,
+  type FetchedOffsets,
+  type PartitionBoundsSource,
+  type PartitionLag,
+  type TopicPartitionCounts,
+  type TxnCommitArgs,
+} from './offset-manager.ts'
+import { decodeKey } from './offsets-records.ts'
 
-export const OFFSETS_TOPIC = '__consumer_offsets'
-// Kafka's offset.metadata.max.bytes, offsets.retention.check.interval.ms and
-// offsets.topic.segment.bytes defaults.
-const OFFSET_METADATA_MAX_BYTES = 4096
+export type { CommitArgs, PartitionLag } from './offset-manager.ts'
+
+// Kafka's offsets.retention.check.interval.ms default.
 const OFFSETS_RETENTION_CHECK_MS = 600_000
-const OFFSETS_TOPIC_SEGMENT_BYTES = '104857600'
 const EMPTY = Buffer.alloc(0)
+
+export interface GroupCoordinatorOptions {
+  groupMinSessionTimeoutMs: number
+  groupMaxSessionTimeoutMs: number
+  groupInitialRebalanceDelayMs: number
+  offsetsRetentionMinutes: number
+}
+
+/** What the coordinator needs from the broker: its log, a clock, and two read-only views. */
+export interface GroupCoordinatorDeps {
+  /** `__consumer_offsets` (offsets-topic.ts): written through the runtime, replayed by load(). */
+  log: CoordinatorLog
+  logger: Logger
+  clock: Clock
+  options: GroupCoordinatorOptions
+  topics: TopicPartitionCounts
+  replicas: PartitionBoundsSource
+}
 
 export interface JoinArgs {
   groupId: string
@@ -56,14 +76,6 @@ export interface SyncArgs {
   assignments: Array<{ memberId: string; assignment: Buffer }>
 }
 
-export interface CommitArgs {
-  groupId: string
-  generationId: number
-  memberId: string
-  groupInstanceId: string | null
-  offsets: Array<{ topic: string; partition: number; offset: number; leaderEpoch: number; metadata: string | null }>
-}
-
 export interface LeaveMember {
   memberId: string
   groupInstanceId: string | null
@@ -78,38 +90,30 @@ export interface GroupSummary {
   members: Array<{ memberId: string; groupInstanceId: string | null; clientId: string; clientHost: string; metadata: Buffer; assignment: Buffer }>
 }
 
-export interface PartitionLag {
-  topic: string
-  partition: number
-  committed: number
-  logEnd: number
-  lag: number
-  /** What a read_committed group can read up to: before the first open transaction. */
-  lastStableOffset: number
-  /** Lag of a read_committed group: records it could read now (up to the last stable offset). */
-  stableLag: number
-}
-
 export class GroupCoordinator {
-  private readonly broker: BrokerContext
+  private readonly deps: GroupCoordinatorDeps
   private readonly clock: Clock
+  private readonly runtime: CoordinatorRuntime
+  private readonly offsets: OffsetManager
   readonly groups = new Map<string, ClassicGroup>()
   /** `__consumer_offsets`, through the mechanism shared with the transaction coordinator. */
   readonly log: CoordinatorLog
-  /**
-   * Offsets committed inside open transactions (TxnOffsetCommit), per producer id: they
-   * become the group's committed offsets when the COMMIT marker is written, and are
-   * dropped on ABORT (Kafka's pendingTransactionalOffsetCommits).
-   */
-  private readonly pendingTxnOffsets = new Map<number, Array<{ groupId: string; key: string; value: CommittedOffset }>>()
   private loaded = false
   private retentionTimer: Timer | null = null
   private closed = false
 
-  constructor(broker: BrokerContext, clock: Clock) {
-    this.broker = broker
-    this.clock = clock
-    this.log = new CoordinatorLog(broker, OFFSETS_TOPIC, broker.options.offsetsTopicNumPartitions, { 'cleanup.policy': 'compact', 'segment.bytes': OFFSETS_TOPIC_SEGMENT_BYTES })
+  constructor(deps: GroupCoordinatorDeps) {
+    this.deps = deps
+    this.clock = deps.clock
+    this.log = deps.log
+    this.runtime = new CoordinatorRuntime(deps.log)
+    this.offsets = new OffsetManager({
+      groups: this.groups,
+      clock: deps.clock,
+      topics: deps.topics,
+      replicas: deps.replicas,
+      memberAlive: (group, member) => this.scheduleSession(group, member),
+    })
   }
 
   get isLoading(): boolean {
@@ -117,47 +121,14 @@ export class GroupCoordinator {
   }
 
   private get minSession(): number {
-    return this.broker.options.groupMinSessionTimeoutMs
+    return this.deps.options.groupMinSessionTimeoutMs
   }
 
   private get maxSession(): number {
-    return this.broker.options.groupMaxSessionTimeoutMs
+    return this.deps.options.groupMaxSessionTimeoutMs
   }
 
-  // ---- persistence ----
-
-  /** Appends records for a group to its `__consumer_offsets` partition; resolves to an error code. */
-  private append(groupId: string, records: RecordInput[]): Promise<number> {
-    return this.log.append(groupId, records)
-  }
-
-  private groupRecord(group: ClassicGroup): RecordInput {
-    const protocol = group.protocolName
-    return {
-      key: encodeGroupKey(group.groupId),
-      value: encodeGroupValue({
-        protocolType: group.protocolType ?? '',
-        generation: group.generationId,
-        protocol,
-        leader: group.leaderId,
-        currentStateTimestamp: group.stateTimestamp,
-        members: [...group.members.values()].map((m) => ({
-          memberId: m.memberId,
-          groupInstanceId: m.groupInstanceId,
-          clientId: m.clientId,
-          clientHost: m.clientHost,
-          rebalanceTimeoutMs: m.rebalanceTimeoutMs,
-          sessionTimeoutMs: m.sessionTimeoutMs,
-          subscription: protocol === null ? EMPTY : m.metadataFor(protocol),
-          assignment: m.assignment,
-        })),
-      }),
-    }
-  }
-
-  private storeGroup(group: ClassicGroup): Promise<number> {
-    return this.append(group.groupId, [this.groupRecord(group)])
-  }
+  // ---- loading ----
 
   /** Replays `__consumer_offsets` into memory; until it finishes, requests get COORDINATOR_LOAD_IN_PROGRESS. */
   async load(gate?: Promise<void>): Promise<void> {
@@ -176,28 +147,28 @@ export class GroupCoordinator {
     this.scheduleRetention()
   }
 
-  // Transactional offset commits wait for their marker, as on the live path.
   private replayBatch(batch: ReplayedBatch): void {
     if (batch.isControl) {
-      this.completeTxn(batch.producerId, batch.commit)
+      this.offsets.completeTxn(batch.producerId, batch.commit)
       return
     }
     if (batch.isTransactional) {
+      // Only offsets are written transactionally; they wait for their marker, as on the live path.
       for (const r of batch.records) {
         if (r.key === null || r.value === null) continue
         const key = decodeKey(r.key)
         if (key === null || key.kind !== 'offset') continue
-        this.addPendingTxnOffset(batch.producerId, key.group, partitionKey(key.topic, key.partition), decodeOffsetValue(r.value))
+        this.offsets.replayTxnOffset(batch.producerId, key.group, key.topic, key.partition, r.value)
       }
       return
     }
-    for (const r of batch.records) this.replay(r.key, r.value)
-  }
-
-  private addPendingTxnOffset(producerId: number, groupId: string, key: string, value: CommittedOffset): void {
-    let pending = this.pendingTxnOffsets.get(producerId)
-    if (pending === undefined) this.pendingTxnOffsets.set(producerId, (pending = []))
-    pending.push({ groupId, key, value })
+    for (const r of batch.records) {
+      if (r.key === null) continue
+      const key = decodeKey(r.key)
+      if (key === null) continue
+      if (key.kind === 'offset') this.offsets.replayOffset(key.group, key.topic, key.partition, r.value)
+      else replayGroupMetadata(this.groups, key.group, r.value, this.clock)
+    }
   }
 
   /**
@@ -205,76 +176,20 @@ export class GroupCoordinator {
    * become committed (COMMIT) or are dropped (ABORT).
    */
   completeTxn(producerId: number, commit: boolean): void {
-    const pending = this.pendingTxnOffsets.get(producerId)
-    if (pending === undefined) return
-    this.pendingTxnOffsets.delete(producerId)
-    if (!commit) return
-    for (const { groupId, key, value } of pending) {
-      let group = this.groups.get(groupId)
-      if (group === undefined) {
-        group = new ClassicGroup(groupId, this.clock.now())
-        this.groups.set(groupId, group)
-      }
-      group.offsets.set(key, value)
-    }
+    this.offsets.completeTxn(producerId, commit)
   }
 
   /** Whether the group has offsets waiting on an open transaction (OffsetFetch with require_stable answers UNSTABLE_OFFSET_COMMIT). */
   hasPendingTxnOffsets(groupId: string, key?: string): boolean {
-    for (const pending of this.pendingTxnOffsets.values()) {
-      for (const p of pending) if (p.groupId === groupId && (key === undefined || p.key === key)) return true
-    }
-    return false
+    return this.offsets.hasPendingTxnOffsets(groupId, key)
   }
 
-  private replay(keyBytes: Buffer | null, value: Buffer | null): void {
-    if (keyBytes === null) return
-    const key = decodeKey(keyBytes)
-    if (key === null) return
-    let group = this.groups.get(key.group)
-    if (key.kind === 'offset') {
-      if (value === null) {
-        group?.offsets.delete(partitionKey(key.topic, key.partition))
-        return
-      }
-      if (group === undefined) {
-        group = new ClassicGroup(key.group, this.clock.now())
-        this.groups.set(key.group, group)
-      }
-      group.offsets.set(partitionKey(key.topic, key.partition), decodeOffsetValue(value))
-      return
-    }
-    if (value === null) {
-      this.groups.delete(key.group)
-      return
-    }
-    const v = decodeGroupValue(value)
-    if (group === undefined) {
-      group = new ClassicGroup(key.group, v.currentStateTimestamp)
-      this.groups.set(key.group, group)
-    }
-    group.members.clear()
-    group.staticMembers.clear()
-    group.generationId = v.generation
-    group.protocolType = v.protocolType === '' ? null : v.protocolType
-    group.protocolName = v.protocol
-    group.leaderId = v.leader
-    group.stateTimestamp = v.currentStateTimestamp >= 0 ? v.currentStateTimestamp : this.clock.now()
-    for (const s of v.members) {
-      const m = new Member({
-        memberId: s.memberId,
-        groupInstanceId: s.groupInstanceId,
-        clientId: s.clientId,
-        clientHost: s.clientHost,
-        rebalanceTimeoutMs: s.rebalanceTimeoutMs,
-        sessionTimeoutMs: s.sessionTimeoutMs,
-        protocolType: v.protocolType,
-        protocols: v.protocol === null ? [] : [{ name: v.protocol, metadata: s.subscription }],
-      })
-      m.assignment = s.assignment
-      group.members.set(m.memberId, m)
-      if (m.groupInstanceId !== null) group.staticMembers.set(m.groupInstanceId, m.memberId)
-    }
+  /**
+   * Writes a change already made, without waiting: Kafka's classic coordinator stores an
+   * emptied group this way, and a failure is only logged (by the log).
+   */
+  private storeBehind(group: ClassicGroup): void {
+    void this.runtime.run(group.groupId, { records: [groupMetadataRecord(group)], complete: () => {}, failed: () => {} })
   }
 
   // ---- join ----
@@ -387,31 +302,42 @@ export class GroupCoordinator {
     return joined
   }
 
-  private async replaceStaticMember(group: ClassicGroup, a: JoinArgs, oldMemberId: string, newMemberId: string): Promise<JoinResult> {
+  private replaceStaticMember(group: ClassicGroup, a: JoinArgs, oldMemberId: string, newMemberId: string): Promise<JoinResult> {
     const member = group.replaceStaticMember(a.groupInstanceId!, oldMemberId, newMemberId)
     const oldProtocols = member.protocols
     this.updateMember(member, a)
     this.scheduleSession(group, member)
     switch (group.state) {
-      case GroupState.Stable: {
+      case GroupState.Stable:
         // Same protocol next time: no rebalance, the restarted instance keeps its assignment.
-        if (group.selectProtocol() === group.protocolName) {
-          const error = await this.storeGroup(group)
-          if (error !== ErrorCode.NONE) {
-            member.protocols = oldProtocols
-            return joinError(error, newMemberId)
-          }
-          const isLeader = group.leaderId === newMemberId
-          const skip = isLeader && a.supportsSkipAssignment
-          return { ...this.currentGeneration(group, member, skip), skipAssignment: skip }
-        }
+        if (group.selectProtocol() === group.protocolName) return this.runtime.run(group.groupId, this.keepStaticMember(group, member, oldProtocols, a))
         return this.updateMemberAndRebalance(group, member, a)
-      }
       case GroupState.CompletingRebalance:
         return this.updateMemberAndRebalance(group, member, a)
       default:
         // PreparingRebalance: the rebalance under way answers it.
         return this.awaitJoin(member)
+    }
+  }
+
+  /**
+   * Stores the group with the replacement in it. The replacement is made before the
+   * write (the old id's waiters are already answered FENCED_INSTANCE_ID); a failed write
+   * only restores the old protocols. Kafka also puts the old member id back; doing that
+   * here would change what clients see after a failed write, so it is left to a change
+   * of its own.
+   */
+  private keepStaticMember(group: ClassicGroup, member: Member, oldProtocols: Protocol[], a: JoinArgs): CoordinatorResult<JoinResult> {
+    return {
+      records: [groupMetadataRecord(group)],
+      complete: () => {
+        const skip = group.leaderId === member.memberId && a.supportsSkipAssignment
+        return { ...this.currentGeneration(group, member, skip), skipAssignment: skip }
+      },
+      failed: (error) => {
+        member.protocols = oldProtocols
+        return joinError(error, member.memberId)
+      },
     }
   }
 
@@ -432,9 +358,9 @@ export class GroupCoordinator {
     group.pendingSync.clear()
     const wasEmpty = group.is(GroupState.Empty)
     group.transition(GroupState.PreparingRebalance, this.clock.now())
-    this.broker.logger.debug({ group: group.groupId, generation: group.generationId, reason }, 'preparing rebalance')
+    this.deps.logger.debug({ group: group.groupId, generation: group.generationId, reason }, 'preparing rebalance')
     group.joinTimer?.cancel()
-    const delay = Math.min(this.broker.options.groupInitialRebalanceDelayMs, group.maxRebalanceTimeoutMs())
+    const delay = Math.min(this.deps.options.groupInitialRebalanceDelayMs, group.maxRebalanceTimeoutMs())
     if (wasEmpty && delay > 0) {
       // A new group waits for more members before its first generation (Kafka's
       // InitialDelayedJoin), extending while members keep arriving, up to the rebalance timeout.
@@ -452,7 +378,7 @@ export class GroupCoordinator {
     const remaining = group.maxRebalanceTimeoutMs() - (this.clock.now() - group.initialDelayStarted)
     if (group.newMemberAdded && remaining > 0) {
       group.newMemberAdded = false
-      group.joinTimer = this.clock.setTimer(Math.min(this.broker.options.groupInitialRebalanceDelayMs, remaining), () => this.onInitialDelay(group))
+      group.joinTimer = this.clock.setTimer(Math.min(this.deps.options.groupInitialRebalanceDelayMs, remaining), () => this.onInitialDelay(group))
       return
     }
     group.initialDelayActive = false
@@ -470,7 +396,7 @@ export class GroupCoordinator {
     if (!group.is(GroupState.PreparingRebalance)) return
     for (const m of [...group.members.values()]) {
       if (m.awaitingJoin === null) {
-        this.broker.logger.info({ group: group.groupId, member: m.memberId }, 'removing member that did not rejoin in time')
+        this.deps.logger.info({ group: group.groupId, member: m.memberId }, 'removing member that did not rejoin in time')
         group.remove(m.memberId)
       }
     }
@@ -479,7 +405,7 @@ export class GroupCoordinator {
     if (group.members.size === 0) {
       group.protocolName = null
       group.transition(GroupState.Empty, now)
-      void this.storeGroup(group)
+      this.storeBehind(group)
       return
     }
     group.protocolName = group.selectProtocol()
@@ -499,7 +425,7 @@ export class GroupCoordinator {
     if (group.generationId !== generation || group.pendingSync.size === 0) return
     if (!group.is(GroupState.CompletingRebalance) && !group.is(GroupState.Stable)) return
     for (const memberId of [...group.pendingSync]) {
-      this.broker.logger.info({ group: group.groupId, member: memberId }, 'removing member that did not sync in time')
+      this.deps.logger.info({ group: group.groupId, member: memberId }, 'removing member that did not sync in time')
       const m = group.remove(memberId)
       m?.answerSync(syncError(ErrorCode.UNKNOWN_MEMBER_ID))
     }
@@ -521,7 +447,7 @@ export class GroupCoordinator {
       this.scheduleSession(group, m)
       return
     }
-    this.broker.logger.info({ group: group.groupId, member: memberId }, 'member session expired')
+    this.deps.logger.info({ group: group.groupId, member: memberId }, 'member session expired')
     this.removeMemberAndUpdateGroup(group, m)
   }
 
@@ -589,28 +515,37 @@ export class GroupCoordinator {
       member.answerSync(syncError(ErrorCode.REBALANCE_IN_PROGRESS))
       member.awaitingSync = resolve
     })
-    if (member.memberId === group.leaderId) void this.completeSync(group, a.assignments)
+    if (member.memberId === group.leaderId) this.completeSync(group, a.assignments)
     return answered
   }
 
-  private async completeSync(group: ClassicGroup, assignments: SyncArgs['assignments']): Promise<void> {
+  // The assignment is set on the members before it is written: a leader that resends
+  // SyncGroup meanwhile replaces it, and the first write to complete answers with the
+  // newest assignment.
+  private completeSync(group: ClassicGroup, assignments: SyncArgs['assignments']): void {
     const byMember = new Map(assignments.map((x) => [x.memberId, x.assignment]))
     for (const m of group.members.values()) m.assignment = byMember.get(m.memberId) ?? EMPTY
     const generation = group.generationId
-    const error = await this.storeGroup(group)
-    if (!group.is(GroupState.CompletingRebalance) || group.generationId !== generation) return
-    if (error !== ErrorCode.NONE) {
-      for (const m of group.members.values()) {
-        m.assignment = EMPTY
-        m.answerSync(syncError(error))
-      }
-      this.prepareRebalance(group, 'could not store the assignment')
-      return
-    }
-    group.transition(GroupState.Stable, this.clock.now())
-    for (const m of group.members.values()) {
-      m.answerSync({ errorCode: ErrorCode.NONE, protocolType: group.protocolType, protocolName: group.protocolName, assignment: m.assignment })
-    }
+    // A rebalance that started during the write has answered everyone already.
+    const superseded = (): boolean => !group.is(GroupState.CompletingRebalance) || group.generationId !== generation
+    void this.runtime.run(group.groupId, {
+      records: [groupMetadataRecord(group)],
+      complete: () => {
+        if (superseded()) return
+        group.transition(GroupState.Stable, this.clock.now())
+        for (const m of group.members.values()) {
+          m.answerSync({ errorCode: ErrorCode.NONE, protocolType: group.protocolType, protocolName: group.protocolName, assignment: m.assignment })
+        }
+      },
+      failed: (error) => {
+        if (superseded()) return
+        for (const m of group.members.values()) {
+          m.assignment = EMPTY
+          m.answerSync(syncError(error))
+        }
+        this.prepareRebalance(group, 'could not store the assignment')
+      },
+    })
   }
 
   // ---- leave ----
@@ -645,151 +580,34 @@ export class GroupCoordinator {
     this.removeMemberAndUpdateGroup(group, member)
     return ErrorCode.NONE
   }
-
-  // ---- offsets ----
-
-  private commitError(group: ClassicGroup, a: CommitArgs): number {
-    if (group.is(GroupState.Dead)) return ErrorCode.COORDINATOR_NOT_AVAILABLE
-    if (group.isStaticMemberFenced(a.memberId, a.groupInstanceId)) return ErrorCode.FENCED_INSTANCE_ID
-    // A simple consumer or an admin tool: no generation, only allowed while nobody is a member.
-    if (a.generationId < 0 && group.is(GroupState.Empty)) return ErrorCode.NONE
-    if (group.is(GroupState.CompletingRebalance)) return ErrorCode.REBALANCE_IN_PROGRESS
-    const member = group.members.get(a.memberId)
-    if (member === undefined) return ErrorCode.UNKNOWN_MEMBER_ID
-    if (a.generationId !== group.generationId) return ErrorCode.ILLEGAL_GENERATION
-    // A commit shows the member is alive.
-    this.scheduleSession(group, member)
-    return ErrorCode.NONE
-  }
+  // ---- offsets (offset-manager.ts) ----
 
   /** Resolves to one error code per requested offset, in order. */
   async commitOffsets(a: CommitArgs): Promise<number[]> {
     if (!this.loaded) return a.offsets.map(() => ErrorCode.COORDINATOR_LOAD_IN_PROGRESS)
-    if (a.groupId === '') return a.offsets.map(() => ErrorCode.INVALID_GROUP_ID)
-    let group = this.groups.get(a.groupId)
-    if (group === undefined) {
-      if (a.generationId >= 0) return a.offsets.map(() => ErrorCode.ILLEGAL_GENERATION)
-      group = new ClassicGroup(a.groupId, this.clock.now())
-      this.groups.set(a.groupId, group)
-    }
-    const groupError = this.commitError(group, a)
-    if (groupError !== ErrorCode.NONE) return a.offsets.map(() => groupError)
-
-    const now = this.clock.now()
-    const errors: number[] = []
-    const records: RecordInput[] = []
-    const accepted: Array<{ key: string; value: CommittedOffset }> = []
-    for (const o of a.offsets) {
-      const topic = this.broker.topics.get(o.topic)
-      if (topic === undefined || o.partition < 0 || o.partition >= topic.partitions) {
-        errors.push(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
-        continue
-      }
-      const metadata = o.metadata ?? ''
-      if (Buffer.byteLength(metadata) > OFFSET_METADATA_MAX_BYTES) {
-        errors.push(ErrorCode.OFFSET_METADATA_TOO_LARGE)
-        continue
-      }
-      const value: CommittedOffset = { offset: o.offset, leaderEpoch: o.leaderEpoch, metadata, commitTimestamp: now }
-      records.push({ key: encodeOffsetKey(a.groupId, o.topic, o.partition), value: encodeOffsetValue(value) })
-      accepted.push({ key: partitionKey(o.topic, o.partition), value })
-      errors.push(ErrorCode.NONE)
-    }
-    if (records.length === 0) return errors
-    const written = await this.append(a.groupId, records)
-    if (written !== ErrorCode.NONE) return errors.map((e) => (e === ErrorCode.NONE ? written : e))
-    for (const { key, value } of accepted) group.offsets.set(key, value)
-    return errors
+    return this.runtime.run(a.groupId, this.offsets.commit(a))
   }
 
-  /**
-   * TxnOffsetCommit: offsets written to `__consumer_offsets` in the producer's transaction,
-   * applied when it commits. KIP-447: a request with a generation (v3+) is checked against
-   * the group like a normal commit (unknown member, fenced instance, generation).
-   */
-  async commitTxnOffsets(a: CommitArgs & { producerId: number; producerEpoch: number }): Promise<number[]> {
+  /** TxnOffsetCommit: the offsets wait in the producer's transaction until its marker. */
+  async commitTxnOffsets(a: TxnCommitArgs): Promise<number[]> {
     if (!this.loaded) return a.offsets.map(() => ErrorCode.COORDINATOR_LOAD_IN_PROGRESS)
-    if (a.groupId === '') return a.offsets.map(() => ErrorCode.INVALID_GROUP_ID)
-    const group = this.groups.get(a.groupId)
-    if (group !== undefined && a.generationId >= 0) {
-      if (group.is(GroupState.Dead)) return a.offsets.map(() => ErrorCode.COORDINATOR_NOT_AVAILABLE)
-      if (group.isStaticMemberFenced(a.memberId, a.groupInstanceId)) return a.offsets.map(() => ErrorCode.FENCED_INSTANCE_ID)
-      if (!group.members.has(a.memberId)) return a.offsets.map(() => ErrorCode.UNKNOWN_MEMBER_ID)
-      if (a.generationId !== group.generationId) return a.offsets.map(() => ErrorCode.ILLEGAL_GENERATION)
-    } else if (group === undefined && a.generationId >= 0) {
-      return a.offsets.map(() => ErrorCode.ILLEGAL_GENERATION)
-    }
-    const now = this.clock.now()
-    const errors: number[] = []
-    const records: RecordInput[] = []
-    const accepted: Array<{ key: string; value: CommittedOffset }> = []
-    for (const o of a.offsets) {
-      const topic = this.broker.topics.get(o.topic)
-      if (topic === undefined || o.partition < 0 || o.partition >= topic.partitions) {
-        errors.push(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
-        continue
-      }
-      const metadata = o.metadata ?? ''
-      if (Buffer.byteLength(metadata) > OFFSET_METADATA_MAX_BYTES) {
-        errors.push(ErrorCode.OFFSET_METADATA_TOO_LARGE)
-        continue
-      }
-      const value: CommittedOffset = { offset: o.offset, leaderEpoch: o.leaderEpoch, metadata, commitTimestamp: now }
-      records.push({ key: encodeOffsetKey(a.groupId, o.topic, o.partition), value: encodeOffsetValue(value) })
-      accepted.push({ key: partitionKey(o.topic, o.partition), value })
-      errors.push(ErrorCode.NONE)
-    }
-    if (records.length === 0) return errors
-    const written = await this.log.append(a.groupId, records, { producerId: a.producerId, producerEpoch: a.producerEpoch })
-    if (written !== ErrorCode.NONE) return errors.map((e) => (e === ErrorCode.NONE ? written : e))
-    for (const { key, value } of accepted) this.addPendingTxnOffset(a.producerId, a.groupId, key, value)
-    return errors
+    return this.runtime.run(a.groupId, this.offsets.commitTxn(a))
   }
 
   /** Committed offsets; `topics` null means every partition the group committed. */
-  fetchOffsets(groupId: string, topics: Array<{ name: string; partitions: number[] }> | null): { errorCode: number; topics: Array<{ name: string; partitions: Array<{ partition: number } & CommittedOffset>}> } {
+  fetchOffsets(groupId: string, topics: Array<{ name: string; partitions: number[] }> | null): FetchedOffsets {
     if (!this.loaded) return { errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, topics: [] }
-    const group = this.groups.get(groupId)
-    const none = { offset: -1, leaderEpoch: -1, metadata: '', commitTimestamp: -1 }
-    if (topics !== null) {
-      return {
-        errorCode: ErrorCode.NONE,
-        topics: topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partition: p, ...(group?.offsets.get(partitionKey(t.name, p)) ?? none) })) })),
-      }
-    }
-    const byTopic = new Map<string, Array<{ partition: number } & CommittedOffset>>()
-    for (const [key, value] of group?.offsets ?? []) {
-      const { topic: name, partition } = parsePartitionKey(key)
-      if (!byTopic.has(name)) byTopic.set(name, [])
-      byTopic.get(name)!.push({ partition, ...value })
-    }
-    return { errorCode: ErrorCode.NONE, topics: [...byTopic].map(([name, partitions]) => ({ name, partitions: partitions.sort((x, y) => x.partition - y.partition) })) }
+    return this.offsets.fetch(groupId, topics)
   }
 
-  async deleteOffsets(groupId: string, topics: Array<{ name: string; partitions: number[] }>): Promise<{ errorCode: number; topics: Array<{ name: string; partitions: Array<{ partition: number; errorCode: number }> }> }> {
+  async deleteOffsets(groupId: string, topics: Array<{ name: string; partitions: number[] }>): Promise<DeletedOffsets> {
     if (!this.loaded) return { errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, topics: [] }
-    const group = this.groups.get(groupId)
-    if (group === undefined || group.is(GroupState.Dead)) return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, topics: [] }
-    const subscribed = group.is(GroupState.Empty) ? new Set<string>() : group.subscribedTopics()
-    const records: RecordInput[] = []
-    const deleted: string[] = []
-    const out = topics.map((t) => ({
-      name: t.name,
-      partitions: t.partitions.map((p) => {
-        if (subscribed === null || subscribed.has(t.name)) return { partition: p, errorCode: ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC }
-        if (group.offsets.has(partitionKey(t.name, p))) {
-          records.push({ key: encodeOffsetKey(groupId, t.name, p), value: null })
-          deleted.push(partitionKey(t.name, p))
-        }
-        return { partition: p, errorCode: ErrorCode.NONE }
-      }),
-    }))
-    if (records.length > 0) {
-      const error = await this.append(groupId, records)
-      if (error !== ErrorCode.NONE) return { errorCode: error, topics: [] }
-      for (const k of deleted) group.offsets.delete(k)
-    }
-    return { errorCode: ErrorCode.NONE, topics: out }
+    return this.runtime.run(groupId, this.offsets.delete(groupId, topics))
+  }
+
+  /** Committed offset versus log end for every partition the group committed. */
+  lag(groupId: string): PartitionLag[] {
+    return this.offsets.lag(groupId)
   }
 
   // ---- admin ----
@@ -833,42 +651,21 @@ export class GroupCoordinator {
     const group = this.groups.get(groupId)
     if (group === undefined || group.is(GroupState.Dead)) return ErrorCode.GROUP_ID_NOT_FOUND
     if (!group.is(GroupState.Empty)) return ErrorCode.NON_EMPTY_GROUP
-    const error = await this.removeGroup(group)
-    return error
+    return this.runtime.run(group.groupId, this.removal(group))
   }
 
-  /** Tombstones every offset and the group itself, then forgets the group. */
-  private async removeGroup(group: ClassicGroup): Promise<number> {
-    const records: RecordInput[] = []
-    for (const key of group.offsets.keys()) {
-      const { topic, partition } = parsePartitionKey(key)
-      records.push({ key: encodeOffsetKey(group.groupId, topic, partition), value: null })
+  /** Tombstones every offset and the group itself; once they are durable the group is Dead and forgotten. */
+  private removal(group: ClassicGroup): CoordinatorResult<number> {
+    return {
+      records: [...this.offsets.tombstones(group), groupTombstone(group.groupId)],
+      complete: () => {
+        group.transition(GroupState.Dead, this.clock.now())
+        group.offsets.clear()
+        if (this.groups.get(group.groupId) === group) this.groups.delete(group.groupId)
+        return ErrorCode.NONE
+      },
+      failed: (error) => error,
     }
-    records.push({ key: encodeGroupKey(group.groupId), value: null })
-    const error = await this.append(group.groupId, records)
-    if (error !== ErrorCode.NONE) return error
-    group.transition(GroupState.Dead, this.clock.now())
-    group.offsets.clear()
-    if (this.groups.get(group.groupId) === group) this.groups.delete(group.groupId)
-    return ErrorCode.NONE
-  }
-
-  /** Committed offset versus log end for every partition the group committed. */
-  lag(groupId: string): PartitionLag[] {
-    const group = this.groups.get(groupId)
-    if (group === undefined) return []
-    const out: PartitionLag[] = []
-    for (const [key, value] of group.offsets) {
-      const { topic, partition } = parsePartitionKey(key)
-      const bounds = this.broker.replicas.bounds(topic, partition)
-      const logEnd = bounds?.highWatermark ?? -1
-      const lastStable = bounds?.lastStableOffset ?? -1
-      out.push({
-        topic, partition, committed: value.offset, logEnd, lag: logEnd < 0 ? -1 : Math.max(0, logEnd - value.offset),
-        lastStableOffset: lastStable, stableLag: lastStable < 0 ? -1 : Math.max(0, lastStable - value.offset),
-      })
-    }
-    return out
   }
 
   // ---- offset retention ----
@@ -882,13 +679,13 @@ export class GroupCoordinator {
 
   /** Kafka's rule: offsets of an Empty group expire once it has been empty for the retention period. */
   async expireOffsets(): Promise<void> {
-    const retentionMs = this.broker.options.offsetsRetentionMinutes * 60_000
+    const retentionMs = this.deps.options.offsetsRetentionMinutes * 60_000
     const now = this.clock.now()
     for (const group of [...this.groups.values()]) {
       if (!group.is(GroupState.Empty)) continue
       if (group.stateTimestamp + retentionMs > now) continue
-      const error = await this.removeGroup(group)
-      if (error === ErrorCode.NONE) this.broker.logger.info({ group: group.groupId }, 'expired the offsets of an empty group')
+      const error = await this.runtime.run(group.groupId, this.removal(group))
+      if (error === ErrorCode.NONE) this.deps.logger.info({ group: group.groupId }, 'expired the offsets of an empty group')
     }
   }
 
