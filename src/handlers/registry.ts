@@ -18,6 +18,7 @@ import listGroups from './16-list-groups.ts'
 import apiVersions from './18-api-versions.ts'
 import createTopics from './19-create-topics.ts'
 import deleteTopics from './20-delete-topics.ts'
+import deleteRecords from './21-delete-records.ts'
 import initProducerId from './22-init-producer-id.ts'
 import offsetForLeaderEpoch from './23-offset-for-leader-epoch.ts'
 import addPartitionsToTxn from './24-add-partitions-to-txn.ts'
@@ -26,9 +27,11 @@ import endTxn from './26-end-txn.ts'
 import txnOffsetCommit from './28-txn-offset-commit.ts'
 import describeConfigs from './32-describe-configs.ts'
 import alterConfigs from './33-alter-configs.ts'
+import describeLogDirs from './35-describe-log-dirs.ts'
 import deleteGroups from './42-delete-groups.ts'
 import incrementalAlterConfigs from './44-incremental-alter-configs.ts'
 import offsetDelete from './47-offset-delete.ts'
+import describeCluster from './60-describe-cluster.ts'
 import describeProducers from './61-describe-producers.ts'
 import describeTransactions from './65-describe-transactions.ts'
 import listTransactions from './66-list-transactions.ts'
@@ -50,6 +53,7 @@ export const handlers: ApiHandler[] = [
   apiVersions,
   createTopics,
   deleteTopics,
+  deleteRecords,
   initProducerId,
   offsetForLeaderEpoch,
   addPartitionsToTxn,
@@ -58,9 +62,11 @@ export const handlers: ApiHandler[] = [
   txnOffsetCommit,
   describeConfigs,
   alterConfigs,
+  describeLogDirs,
   deleteGroups,
   incrementalAlterConfigs,
   offsetDelete,
+  describeCluster,
   describeProducers,
   describeTransactions,
   listTransactions,

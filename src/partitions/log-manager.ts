@@ -45,6 +45,8 @@ export class LogManager {
   private release: () => void = () => {}
   private clean = true
   private recoveryPoints = new Map<string, number>()
+  /** From log-start-offset-checkpoint: DeleteRecords can leave a log start inside a segment, which the files alone do not show. */
+  private logStarts = new Map<string, number>()
   private timers: NodeJS.Timeout[] = []
   private flushing: Promise<void> | null = null
   private replicas: ReplicaManager | null = null
@@ -68,6 +70,7 @@ export class LogManager {
       // A directory created just now has nothing to recover.
       this.clean = meta.created || cleanShutdownMarkerExists(io, dir)
       for (const e of readCheckpointFile(io, join(dir, RECOVERY_POINT_FILE))) this.recoveryPoints.set(partitionKey(e.topic, e.partition), e.offset)
+      for (const e of readCheckpointFile(io, join(dir, LOG_START_FILE))) this.logStarts.set(partitionKey(e.topic, e.partition), e.offset)
       return meta.clusterId
     } catch (err) {
       this.unlock()
@@ -109,6 +112,7 @@ export class LogManager {
     if (!this.clean) this.logger.warn({ ms: Date.now() - started }, 'no clean shutdown marker: recovered logs from their recovery points')
     if (this.dataDir !== null && this.io !== null) removeCleanShutdownMarker(this.io, this.dataDir)
     this.recoveryPoints = new Map()
+    this.logStarts = new Map()
   }
 
   /** Opens a topic's partitions (new topics: nothing to recover; `recover`: scan everything, as after a crash). */
@@ -117,8 +121,9 @@ export class LogManager {
     const opens: Promise<unknown>[] = []
     for (let p = 0; p < topic.partitions; p++) {
       const recoveryPoint = recover ? 0 : this.recoveryPoints.get(partitionKey(topic.name, p)) ?? 0
+      const logStartOffset = created ? undefined : this.logStarts.get(partitionKey(topic.name, p))
       opens.push(
-        replicas.open(topic, p, { clean: !recover && (created || this.clean), recoveryPoint }).then((result) => {
+        replicas.open(topic, p, { clean: !recover && (created || this.clean), recoveryPoint, logStartOffset }).then((result) => {
           if (!result.ok) throw new Error(`Cannot open partition ${topic.name}-${p}: ${result.message || result.error}`)
           if (result.recovery !== null) this.logger.warn({ topic: topic.name, partition: p, ...result.recovery, logEndOffset: result.highWatermark }, 'recovery truncated a torn log tail')
         }),

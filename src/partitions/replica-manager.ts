@@ -1,5 +1,5 @@
 // The one way into partition data, in the role of Kafka's ReplicaManager: handlers and
-// coordinators open, append, read, list offsets, describe producers and delete through
+// coordinators open, append, read, list offsets, describe producers, delete records and delete through
 // it and get a typed result per operation. Only this module knows shards, task messages
 // and the main thread's partition cache (bounds and append watchers), which it updates
 // from every result in one place. A partition's log config reaches its shard when the
@@ -17,11 +17,11 @@ import type { TopicInfo } from '../topics/topic-registry.ts'
 import type { Logger } from '../logger.ts'
 import type { ShardPool } from '../workers/shard-pool.ts'
 import type {
-  AbortedTransaction, AppendResult, Bounds, LegacyOffsetsResult, WriteMarkerResult, DescribeProducersResult, Failed, ExpireProducersResult, HandOffFlushResult, RetentionResult, FlushResult, ListOffsetsResult, OpenResult, RecoveryPoint,
+  AbortedTransaction, AppendResult, Bounds, LegacyOffsetsResult, WriteMarkerResult, DescribeProducersResult, DeleteRecordsResult, LogSize, Failed, ExpireProducersResult, HandOffFlushResult, RetentionResult, FlushResult, ListOffsetsResult, OpenResult, RecoveryPoint,
 } from '../workers/shard-protocol.ts'
 import { PartitionCache, type AppendWatcher, type PartitionState } from './partition-cache.ts'
 
-export type { AppendResult, ListOffsetsResult, OpenResult, DescribeProducersResult, Failed, RecoveryPoint }
+export type { AppendResult, ListOffsetsResult, OpenResult, DescribeProducersResult, DeleteRecordsResult, LogSize, Failed, RecoveryPoint }
 
 /** A read: whole batches from the one holding the fetch offset, the first always whole. */
 export type ReadOutcome = Failed | (Bounds & { ok: true; records: Buffer | null; abortedTransactions: AbortedTransaction[] | null })
@@ -30,6 +30,8 @@ export interface OpenOptions {
   /** The data dir had a clean-shutdown marker. */
   clean: boolean
   recoveryPoint: number
+  /** From log-start-offset-checkpoint: where DeleteRecords left the log start (it may lie inside a segment). */
+  logStartOffset?: number
 }
 
 export class ReplicaManager {
@@ -49,7 +51,7 @@ export class ReplicaManager {
   /** Opens (creating or recovering) one partition's log with the topic's config. */
   async open(topic: TopicInfo, partition: number, options: OpenOptions): Promise<OpenResult> {
     const { result } = await this.shards.submit(this.shardOf(topic.name, partition), {
-      op: 'open', topic: topic.name, partition, config: topic.logConfig, clean: options.clean, recoveryPoint: options.recoveryPoint,
+      op: 'open', topic: topic.name, partition, config: topic.logConfig, clean: options.clean, recoveryPoint: options.recoveryPoint, logStartOffset: options.logStartOffset,
     })
     if (result.ok) this.cache.update(topic.name, partition, result)
     return result
@@ -112,6 +114,27 @@ export class ReplicaManager {
   async describeProducers(topic: string, partition: number): Promise<DescribeProducersResult> {
     const { result } = await this.shards.submit(this.shardOf(topic, partition), { op: 'describeProducers', topic, partition })
     return result
+  }
+
+  /**
+   * DeleteRecords: moves the log start to `offset` (−1: the high watermark) and deletes
+   * the whole segments below it. The cache's log start moves with it, so ListOffsets
+   * earliest answers the new start at once.
+   */
+  async deleteRecords(topic: string, partition: number, offset: number): Promise<DeleteRecordsResult> {
+    const { result } = await this.shards.submit(this.shardOf(topic, partition), { op: 'deleteRecords', topic, partition, offset })
+    if (result.ok) this.cache.update(topic, partition, result)
+    return result
+  }
+
+  /** DescribeLogDirs: the size of every open log, from every shard. */
+  async logSizes(): Promise<LogSize[]> {
+    const out: LogSize[] = []
+    for (const { result } of await this.shards.broadcast({ op: 'logSizes' })) {
+      if (!result.ok) throw new Error(result.message)
+      out.push(...result.logs)
+    }
+    return out
   }
 
   /**

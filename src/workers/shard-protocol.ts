@@ -26,7 +26,8 @@ interface PartitionOp {
 // A partition's config reaches the shard when it opens and when it changes, never with
 // every operation.
 export type ShardOp =
-  | (PartitionOp & { op: 'open'; config: LogConfig; clean: boolean; recoveryPoint: number })
+  /** `logStartOffset`: from log-start-offset-checkpoint (DeleteRecords moved it), if any. */
+  | (PartitionOp & { op: 'open'; config: LogConfig; clean: boolean; recoveryPoint: number; logStartOffset?: number })
   | (PartitionOp & { op: 'configure'; config: LogConfig })
   /** `coordinator`: written by a coordinator (its transactional offset commits carry no sequence). */
   | (PartitionOp & { op: 'append'; offset: number; length: number; coordinator?: boolean })
@@ -38,6 +39,10 @@ export type ShardOp =
   /** A transaction coordinator's COMMIT or ABORT marker for one producer. */
   | (PartitionOp & { op: 'writeMarker'; producerId: number; producerEpoch: number; coordinatorEpoch: number; commit: boolean })
   | (PartitionOp & { op: 'describeProducers' })
+  /** DeleteRecords: move the log start to `offset` (−1: the high watermark), dropping whole segments below it. */
+  | (PartitionOp & { op: 'deleteRecords'; offset: number })
+  /** DescribeLogDirs: every log's size on the shard. */
+  | { op: 'logSizes' }
   | (PartitionOp & { op: 'delete'; topicId: string })
   | (PartitionOp & { op: 'purgeDeleted'; topicId: string })
   | { op: 'retention' }
@@ -111,6 +116,17 @@ export type ListOffsetsResult = Failed | (Bounds & { ok: true; offset: number; t
 export type LegacyOffsetsResult = Failed | (Bounds & { ok: true; offsets: number[] })
 export type WriteMarkerResult = Failed | (Bounds & { ok: true; offset: number })
 export type DescribeProducersResult = Failed | { ok: true; producers: ProducerSummary[] }
+/** The new log start offset (Kafka's low watermark) is the bounds' logStartOffset. */
+export type DeleteRecordsResult = Failed | (Bounds & { ok: true })
+export interface LogSize {
+  topic: string
+  partition: number
+  /** Bytes in all segments. */
+  size: number
+  logEndOffset: number
+  highWatermark: number
+}
+export type LogSizesResult = Failed | { ok: true; logs: LogSize[] }
 export type DeleteResult = Failed | { ok: true }
 export type PurgeDeletedResult = Failed | { ok: true }
 /** A partition whose log start moved, with its new bounds (for the main thread's cache). */
@@ -129,6 +145,8 @@ export interface ShardResults {
   writeMarker: WriteMarkerResult
   legacyOffsets: LegacyOffsetsResult
   describeProducers: DescribeProducersResult
+  deleteRecords: DeleteRecordsResult
+  logSizes: LogSizesResult
   delete: DeleteResult
   purgeDeleted: PurgeDeletedResult
   retention: RetentionResult

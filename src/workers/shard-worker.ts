@@ -46,7 +46,7 @@ export function createShardRunner(init: ShardInit, io: FileIO = init.dataDir ===
     const key = partitionKey(op.topic, op.partition)
     let log = logs.get(key)
     if (log === undefined) {
-      log = PartitionLog.open(io, partitionDir(root, op.topic, op.partition), op.config, { clean: op.clean, recoveryPoint: op.recoveryPoint, now, producerIdExpirationMs: init.producerIdExpirationMs })
+      log = PartitionLog.open(io, partitionDir(root, op.topic, op.partition), op.config, { clean: op.clean, recoveryPoint: op.recoveryPoint, logStartOffset: op.logStartOffset, now, producerIdExpirationMs: init.producerIdExpirationMs })
       logs.set(key, log)
     } else {
       log.config = op.config
@@ -67,7 +67,8 @@ export function createShardRunner(init: ShardInit, io: FileIO = init.dataDir ===
     lastRevive.set(log, wall)
     let fresh: PartitionLog
     try {
-      fresh = PartitionLog.open(io, log.dir, log.config, { clean: false, recoveryPoint: log.recoveryPoint, now, producerIdExpirationMs: init.producerIdExpirationMs })
+      // The log start moves inside a segment with DeleteRecords: the segments alone do not tell it.
+      fresh = PartitionLog.open(io, log.dir, log.config, { clean: false, recoveryPoint: log.recoveryPoint, logStartOffset: log.logStartOffset, now, producerIdExpirationMs: init.producerIdExpirationMs })
     } catch {
       return log
     }
@@ -296,6 +297,18 @@ export function createShardRunner(init: ShardInit, io: FileIO = init.dataDir ===
           }
           case 'describeProducers': {
             results[i] = { ok: true, producers: logFor(op).producers.summaries() }
+            break
+          }
+          case 'deleteRecords': {
+            const log = revive(op, logFor(op), task.now)
+            log.deleteRecordsBefore(op.offset)
+            results[i] = { ok: true, ...bounds(log) }
+            break
+          }
+          case 'logSizes': {
+            const sizes = []
+            for (const [key, log] of logs) sizes.push({ ...parsePartitionKey(key), size: log.size, logEndOffset: log.logEndOffset, highWatermark: log.highWatermark })
+            results[i] = { ok: true, logs: sizes }
             break
           }
           case 'delete': {
