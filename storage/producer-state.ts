@@ -153,7 +153,8 @@ export class ProducerStateManager {
       }
     }
     if (b.epoch !== entry.epoch) {
-      if (b.firstSeq !== 0 && entry.epoch !== NO_PRODUCER_EPOCH) {
+      // A coordinator's own writes (transactional offsets) carry no sequence, as in Kafka.
+      if (!fromCoordinator && b.firstSeq !== 0 && entry.epoch !== NO_PRODUCER_EPOCH) {
         return {
           kind: 'error',
           error: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
@@ -162,7 +163,6 @@ export class ProducerStateManager {
       }
       return APPEND
     }
-    // A coordinator's own transactional writes (offsets in a transaction) carry no sequence, as in Kafka.
     if (fromCoordinator) return APPEND
     const last = entry.batches.length === 0 ? NO_SEQUENCE : entry.batches[entry.batches.length - 1]!.lastSeq
     // An entry with no retained batch (only markers so far) expects sequence 0, as in Kafka.

@@ -91,6 +91,10 @@ t.test('commit, abort, sendOffsets and fencing with kafkajs', async (t) => {
   }, (err: Error) => err.message).catch((err: Error) => `${err.name}: ${err.message}`)
   t.match(zombie, /epoch|fenced/i, 'the first producer is fenced')
   await next.send({ topic: 'orders', messages: [{ value: 'c4', partition: 1 }] })
+  // The same producer id at a bumped epoch writes offsets where its older epoch did.
+  await next.sendOffsets({ consumerGroupId: 'billing', topics: [{ topic: 'orders', partitions: [{ partition: 0, offset: '3' }] }] })
   await next.commit()
+  const moved = await admin.fetchOffsets({ groupId: 'billing', topics: ['orders'] })
+  t.same(moved[0]!.partitions.find((p) => p.partition === 0)!.offset, '3', 'sendOffsets after the epoch bump committed with the transaction')
   t.same(await consumeAll(kafka, 'orders', 4, false), ['c1', 'c2', 'c3', 'c4'], 'the successor commits; nothing of the zombie is visible')
 })
