@@ -677,12 +677,22 @@ export class GroupCoordinator {
     })
   }
 
-  /** Kafka's rule: offsets of an Empty group expire once it has been empty for the retention period. */
+  /**
+   * Kafka's rules (KIP-211): a group that never had members loses each offset retention
+   * after its last commit; a consumer group's offsets expire together once it has been
+   * Empty for the retention period.
+   */
   async expireOffsets(): Promise<void> {
     const retentionMs = this.deps.options.offsetsRetentionMinutes * 60_000
     const now = this.clock.now()
     for (const group of [...this.groups.values()]) {
       if (!group.is(GroupState.Empty)) continue
+      if (group.protocolType === null) {
+        const expired = this.offsets.expireByCommitTime(group, now, retentionMs)
+        if (expired === null) continue
+        const error = await this.runtime.run(group.groupId, expired)
+        if (error !== ErrorCode.NONE || group.offsets.size > 0 || group.members.size > 0) continue
+      }
       if (group.stateTimestamp + retentionMs > now) continue
       const error = await this.runtime.run(group.groupId, this.removal(group))
       if (error === ErrorCode.NONE) this.deps.logger.info({ group: group.groupId }, 'expired the offsets of an empty group')

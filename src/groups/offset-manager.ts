@@ -262,6 +262,30 @@ export class OffsetManager {
     }
   }
 
+  /**
+   * KIP-211 for a group that never had members (offsets only: simple consumers, admin
+   * tools, transactional producers): each offset expires `retentionMs` after its last
+   * commit, unless a transaction still holds one for it. Null when nothing expired.
+   */
+  expireByCommitTime(group: ClassicGroup, now: number, retentionMs: number): CoordinatorResult<number> | null {
+    const expired: string[] = []
+    for (const [key, value] of group.offsets) {
+      if (value.commitTimestamp + retentionMs <= now && !this.hasPendingTxnOffsets(group.groupId, key)) expired.push(key)
+    }
+    if (expired.length === 0) return null
+    return {
+      records: expired.map((key) => {
+        const { topic, partition } = parsePartitionKey(key)
+        return { key: encodeOffsetKey(group.groupId, topic, partition), value: null }
+      }),
+      complete: () => {
+        for (const key of expired) group.offsets.delete(key)
+        return ErrorCode.NONE
+      },
+      failed: (error) => error,
+    }
+  }
+
   /** A tombstone for every offset the group committed (the group is being removed). */
   tombstones(group: ClassicGroup): RecordInput[] {
     return [...group.offsets.keys()].map((key) => {

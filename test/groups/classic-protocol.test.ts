@@ -277,6 +277,34 @@ t.test('an empty group keeps its offsets for offsets.retention.minutes, then los
   t.notOk(listed.groups.some((g: { groupId: string }) => g.groupId === 'simple'), 'and the group is gone')
 })
 
+t.test('a group without members keeps each offset for offsets.retention.minutes after its last commit (KIP-211)', async (t) => {
+  const clock = new ManualClock()
+  const broker = await startBroker({ host: '127.0.0.1', port: 0, memory: true, shards: 1, offsetsTopicNumPartitions: 2, offsetsRetentionMinutes: 60, logLevel: 'silent' }, { clock })
+  t.teardown(() => broker.close())
+  const [c] = await clients(t, broker.port, 1)
+  await c!.request(19, 5, { topics: [{ name: 'kept', numPartitions: 2, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 1000, validateOnly: false })
+  const commit = (partitionIndex: number, committedOffset: number) =>
+    c!.request(8, 2, { groupId: 'standalone', generationIdOrMemberEpoch: -1, memberId: '', groupInstanceId: null, retentionTimeMs: -1, topics: [{ name: 'kept', partitions: [{ partitionIndex, committedOffset, committedLeaderEpoch: -1, commitTimestamp: -1, committedMetadata: null }] }] })
+  const fetched = async (): Promise<number[]> => (await c!.request(9, 1, { groupId: 'standalone', topics: [{ name: 'kept', partitionIndexes: [0, 1] }], groups: [], requireStable: false })).topics[0].partitions.map((p: { committedOffset: number }) => p.committedOffset)
+  await commit(0, 5)
+  await commit(1, 7)
+  // The retention check runs every 10 minutes and re-arms once it finished: step by step.
+  const minutes = async (n: number): Promise<void> => {
+    for (let i = 0; i < n; i += 10) {
+      clock.advance(10 * 60_000)
+      await tick(30)
+    }
+  }
+  await minutes(50)
+  await commit(0, 6)
+  await minutes(30)
+  t.same(await fetched(), [6, -1], 'at 80 min: the offset committed at 0 min expired, the one recommitted at 50 min is kept')
+  await minutes(40)
+  t.same(await fetched(), [-1, -1], 'at 120 min: 70 min after its last commit, it expired too')
+  const listed = await c!.request(16, 4, { statesFilter: [], typesFilter: [] })
+  t.notOk(listed.groups.some((g: { groupId: string }) => g.groupId === 'standalone'), 'and the group, left without offsets, is gone')
+})
+
 t.test('consumer lag: committed offset versus log end, per partition', async (t) => {
   const broker = await memoryBroker(t, { offsetsTopicNumPartitions: 2 })
   const [c] = await clients(t, broker.port, 1)
