@@ -48,6 +48,12 @@ export class CoordinatorLog {
   private readonly partitionCount: number
   private readonly configs: Record<string, string>
   private creating: Promise<void> | null = null
+  /**
+   * The partition count keys map over, fixed when the coordinator loads (or creates the
+   * topic), as Kafka's coordinators read it once: growing the topic later must not move
+   * existing groups or transactional ids away from their records.
+   */
+  private fixedCount: number | null = null
 
   constructor(host: CoordinatorLogHost, topic: string, partitions: number, configs: Record<string, string>) {
     this.host = host
@@ -58,7 +64,8 @@ export class CoordinatorLog {
 
   /** The partition holding `key`'s records (the topic's own count once it exists). */
   partitionFor(key: string): number {
-    return partitionForKey(key, this.host.topics.get(this.topic)?.partitions ?? this.partitionCount)
+    this.fixedCount ??= this.host.topics.get(this.topic)?.partitions ?? null
+    return partitionForKey(key, this.fixedCount ?? this.partitionCount)
   }
 
   private ensureTopic(): Promise<void> {
@@ -109,6 +116,7 @@ export class CoordinatorLog {
   async replay(visit: (batch: ReplayedBatch) => void): Promise<void> {
     const topic = this.host.topics.get(this.topic)
     if (topic === undefined) return
+    this.fixedCount = topic.partitions
     await Promise.all(Array.from({ length: topic.partitions }, (_, p) => this.replayPartition(p, visit)))
   }
 

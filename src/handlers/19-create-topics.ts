@@ -1,8 +1,12 @@
 // CreateTopics (key 19), versions 2-7.
 // - Kafka's name rules (legal characters, length, '.'/'_' collisions), partitions >= 1
 //   (-1: num.partitions), replication factor 1 (-1: the default; anything else is
-//   INVALID_REPLICATION_FACTOR unless --clamp-replication-factor), manual assignments
-//   must name only this broker, configs are checked (INVALID_CONFIG names the key).
+//   INVALID_REPLICATION_FACTOR unless --clamp-replication-factor), configs are checked
+//   (INVALID_CONFIG names the key). Those checks come in Kafka's controller order: name,
+//   existence, configs, then the shape (src/topics/replica-assignment.ts).
+// - Manual assignments (numPartitions and replicationFactor then -1, else INVALID_REQUEST)
+//   need partition ids 0..n-1, each with the replica list [this node]; anything else is
+//   INVALID_REPLICA_ASSIGNMENT with Kafka's message.
 // - validate_only checks everything and creates nothing.
 // - A topic named twice in one request gets INVALID_REQUEST for every copy, as in Kafka.
 // - v5+ answers with the partition count, replication factor and every topic config
@@ -14,6 +18,7 @@ import { ErrorCode } from '../../protocol/error-codes.ts'
 import { ZERO_UUID } from '../../protocol/wire/constants.ts'
 import { defineHandler } from './api-handler.ts'
 import { logConfigToTopicConfigs } from '../../storage/log-config.ts'
+import { topicShape } from '../topics/replica-assignment.ts'
 
 const TOPIC_CONFIG_SOURCE = 1 // DYNAMIC_TOPIC_CONFIG
 const DEFAULT_CONFIG_SOURCE = 5 // DEFAULT_CONFIG
@@ -40,23 +45,21 @@ export default defineHandler<CreateTopicsRequest, CreateTopicsResponse>({
         topics.push(result(t.name, ErrorCode.INVALID_REQUEST, `Create topics request from client \`${ctx.header.clientId}\` contains multiple entries for the following topics: ${t.name}`))
         continue
       }
-      let partitions = t.numPartitions === -1 ? broker.options.numPartitions : t.numPartitions
-      let replicationFactor = t.replicationFactor === -1 ? 1 : t.replicationFactor
-      if (t.assignments.length > 0) {
-        if (t.numPartitions !== -1 || t.replicationFactor !== -1) {
-          topics.push(result(t.name, ErrorCode.INVALID_REQUEST, 'Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.'))
-          continue
-        }
-        const foreign = t.assignments.find((a) => a.brokerIds.some((id) => id !== broker.nodeId))
-        if (foreign !== undefined) {
-          topics.push(result(t.name, ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Partition ${foreign.partitionIndex} is assigned to a broker other than ${broker.nodeId}`))
-          continue
-        }
-        partitions = t.assignments.length
-        replicationFactor = t.assignments[0]!.brokerIds.length
-      }
       const configs: Record<string, string> = {}
       for (const c of t.configs) if (c.value !== null) configs[c.name] = c.value
+      // Kafka's controller checks the name, whether it exists and the configs before the
+      // assignment or the partition count and replication factor.
+      const named = broker.checkNewTopic(t.name, 1, 1, configs)
+      if (named.error !== ErrorCode.NONE) {
+        topics.push(result(t.name, named.error, named.message))
+        continue
+      }
+      const shape = topicShape(t, broker.nodeId, broker.options.numPartitions)
+      if ('error' in shape) {
+        topics.push(result(t.name, shape.error, shape.message))
+        continue
+      }
+      const { partitions, replicationFactor } = shape
 
       const outcome = req.validateOnly
         ? broker.checkNewTopic(t.name, partitions, replicationFactor, configs)

@@ -28,8 +28,12 @@ import txnOffsetCommit from './28-txn-offset-commit.ts'
 import describeConfigs from './32-describe-configs.ts'
 import alterConfigs from './33-alter-configs.ts'
 import describeLogDirs from './35-describe-log-dirs.ts'
+import createPartitions from './37-create-partitions.ts'
 import deleteGroups from './42-delete-groups.ts'
+import electLeaders from './43-elect-leaders.ts'
 import incrementalAlterConfigs from './44-incremental-alter-configs.ts'
+import alterPartitionReassignments from './45-alter-partition-reassignments.ts'
+import listPartitionReassignments from './46-list-partition-reassignments.ts'
 import offsetDelete from './47-offset-delete.ts'
 import describeCluster from './60-describe-cluster.ts'
 import describeProducers from './61-describe-producers.ts'
@@ -63,8 +67,12 @@ export const handlers: ApiHandler[] = [
   describeConfigs,
   alterConfigs,
   describeLogDirs,
+  createPartitions,
   deleteGroups,
+  electLeaders,
   incrementalAlterConfigs,
+  alterPartitionReassignments,
+  listPartitionReassignments,
   offsetDelete,
   describeCluster,
   describeProducers,
