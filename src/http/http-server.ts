@@ -1,10 +1,13 @@
 // The broker's HTTP listener, on fastify: /metrics (Prometheus text format), /healthz
 // (the process is up) and /readyz (storage recovered and both coordinators loaded: the
-// broker answers group and transaction requests). Same host as the Kafka listener, so
-// it is loopback-only unless the broker was told otherwise; closed with the broker.
+// broker answers group and transaction requests), the JSON admin API under /v3 and the
+// web console at /. Same host as the Kafka listener, so it is loopback-only unless the
+// broker was told otherwise; closed with the broker.
 
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { BrokerContext } from '../broker-context.ts'
+import { registerAdminApi } from './api/admin-api.ts'
+import { registerConsole } from './console/console-routes.ts'
 
 export interface HttpListener {
   port: number
@@ -31,6 +34,9 @@ export async function startHttp(broker: BrokerContext, host: string, port: numbe
     const body = await broker.metrics.registry.metrics()
     return reply.type(broker.metrics.registry.contentType).send(body)
   })
+  // The JSON admin API under /v3 (api/admin-api.ts) and the web console at / (console/).
+  registerAdminApi(app, broker)
+  registerConsole(app)
   try {
     await app.listen({ host, port })
   } catch (err) {
