@@ -2,6 +2,7 @@ import { realpathSync } from 'node:fs'
 import type { BrokerOptions } from '../config/broker-options.ts'
 import { ConfigError } from '../config/config-error.ts'
 import { loadConfig } from '../config/load-config.ts'
+import { isAdminCommand } from './admin/commands.ts'
 import { bannerLines, type BannerBroker } from './banner.ts'
 import { describeStartupError } from './startup-error.ts'
 import { usage } from './usage.ts'
@@ -51,6 +52,12 @@ export async function runCli (argv: readonly string[], env: Readonly<Record<stri
   const t0 = now()
   const out = (line: string): void => { io.stdout.write(`${line}\n`) }
   const err = (line: string): void => { io.stderr.write(`samsa: ${line}\n`) }
+
+  // `samsa topics|configs|groups …`: the admin CLI, loaded only when used.
+  if (isAdminCommand(argv[0])) {
+    const { runAdmin } = await import('./admin/run.ts')
+    return await runAdmin(argv[0], argv.slice(1), io)
+  }
 
   let loaded: ReturnType<typeof loadConfig>
   try {
