@@ -87,7 +87,7 @@ export class BrokerContext {
       connections: () => this.serverStats().connections,
       shardTasks: () => this.serverStats().shardTasks,
       queuedRequestBytes: () => this.serverStats().queuedRequestBytes,
-      logSizes: async () => [],
+      logSizes: () => this.replicas.logSizes(),
     })
     this.txns = new TransactionCoordinator({
       host: this,
