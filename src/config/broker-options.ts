@@ -61,6 +61,8 @@ export interface BrokerOptions {
   transactionMaxTimeoutMs: number
   /** transaction.abort.timed.out.transaction.cleanup.interval.ms */
   transactionAbortTimedOutTransactionCleanupIntervalMs: number
+  /** max.incremental.fetch.session.cache.slots */
+  maxIncrementalFetchSessionCacheSlots: number
   /** Optional override; otherwise generated and persisted by the broker. */
   clusterId?: string
   /** Broker-level defaults keyed by Kafka *topic* config name, e.g. {'segment.bytes': '1073741824'}. */
@@ -109,7 +111,8 @@ function baseDefaults (embedded: boolean): Omit<BrokerOptions, 'advertisedHost' 
     producerIdExpirationCheckIntervalMs: 600000,
     transactionStateLogNumPartitions: 50,
     transactionMaxTimeoutMs: 900000,
-    transactionAbortTimedOutTransactionCleanupIntervalMs: 10000
+    transactionAbortTimedOutTransactionCleanupIntervalMs: 10000,
+    maxIncrementalFetchSessionCacheSlots: 1000
   }
 }
 

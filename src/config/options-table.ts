@@ -140,6 +140,10 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     valueHint: '<ms>', defaultText: '10000 (10 seconds)', help: 'how often transactions past their timeout are looked for and aborted'
   },
   {
+    name: 'maxIncrementalFetchSessionCacheSlots', parse: integer(0, INT32_MAX), env: 'SAMSA_MAX_INCREMENTAL_FETCH_SESSION_CACHE_SLOTS', kafkaKeys: ['max.incremental.fetch.session.cache.slots'],
+    valueHint: '<n>', defaultText: '1000', help: 'incremental fetch sessions (KIP-227) the broker keeps; 0 = none'
+  },
+  {
     name: 'clusterId', parse: clusterId, flag: 'cluster-id', env: 'SAMSA_CLUSTER_ID', kafkaKeys: ['cluster.id'],
     valueHint: '<id>', defaultText: 'generated once and stored in the data dir', help: 'override the cluster id'
   }

@@ -34,6 +34,7 @@ t.test('defaults', async (t) => {
     transactionStateLogNumPartitions: 50,
     transactionMaxTimeoutMs: 900000,
     transactionAbortTimedOutTransactionCleanupIntervalMs: 10000,
+    maxIncrementalFetchSessionCacheSlots: 1000,
     topicDefaults: {}
   })
   t.notOk('clusterId' in o, 'no cluster id unless overridden')

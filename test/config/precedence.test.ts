@@ -85,6 +85,7 @@ const SAMPLE: Record<string, [string, unknown]> = {
   transactionStateLogNumPartitions: ['3', 3],
   transactionMaxTimeoutMs: ['60000', 60000],
   transactionAbortTimedOutTransactionCleanupIntervalMs: ['500', 500],
+  maxIncrementalFetchSessionCacheSlots: ['2', 2],
   clusterId: ['MkU3OEVBNTcwNTJENDM2Qk', 'MkU3OEVBNTcwNTJENDM2Qk']
 }
 

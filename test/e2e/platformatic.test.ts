@@ -1,5 +1,5 @@
 // @platformatic/kafka: a modern client that only speaks the flexible versions (Metadata
-// 9+, Produce 7+ ..., Fetch 12+). Produce with its Producer, read back with its
+// 9+, Produce 7+ ..., Fetch 12+; Fetch 17 with topic ids here). Produce with its Producer, read back with its
 // Consumer.fetch by explicit partition.
 
 import t from 'tap'
@@ -35,11 +35,14 @@ t.test('@platformatic/kafka: produce/consume round trip', async (t) => {
   const values: string[] = []
   const headerValues: string[] = []
   let fetchOffset = 0n
+  // Fetch v13+ (platformatic takes the highest listed) names topics by the id Metadata gives.
+  const topicId = (await consumer.metadata({ topics: ['plt'] })).topics.get('plt')!.id
+  t.match(topicId, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'Metadata gives the topic id')
   for (let round = 0; round < 50 && values.length < sent.length; round++) {
     const res = await consumer.fetch({
       node: 0,
       maxWaitTime: 100,
-      topics: [{ topicId: 'plt', partitions: [{ partition: 1, currentLeaderEpoch: -1, fetchOffset, lastFetchedEpoch: -1, partitionMaxBytes: 1 << 20 }] }],
+      topics: [{ topicId, partitions: [{ partition: 1, currentLeaderEpoch: -1, fetchOffset, lastFetchedEpoch: -1, partitionMaxBytes: 1 << 20 }] }],
     })
     const partition = res.responses[0]!.partitions[0]!
     t.equal(partition.errorCode, 0)
