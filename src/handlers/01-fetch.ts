@@ -336,6 +336,7 @@ export default defineHandler<FetchRequest, FetchResponse>({
       })),
     )
     const included = wanted.filter((_, i) => answer.include[i] === true)
+    for (const w of included) if (w.out.records !== null && w.fetch.topic !== null) broker.metrics.fetched(w.fetch.topic, w.out.records.length)
     return {
       throttleTimeMs: 0,
       errorCode: answer.errorCode,

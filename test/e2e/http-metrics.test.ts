@@ -73,6 +73,7 @@ t.test('/healthz, /readyz and /metrics after a known load', async (t) => {
   t.equal(samples(text, 'kafka_brokers').get(''), 1, 'kafka_brokers')
   t.ok((samples(text, 'kafka_network_requestmetrics_requests_total').get('{request="Produce",version="7"}') ?? 0) >= 10, 'Produce requests counted per version')
   t.equal(sum(samples(text, 'kafka_log_log_size'), (l) => l.includes('topic="metered"')), storedBytes, 'log size per partition sums to the bytes stored')
+  t.equal(sum(samples(text, 'kafka_server_brokertopicmetrics_bytesout_total'), (l) => l.includes('topic="metered"')), storedBytes, 'bytes out: the raw read of both partitions above')
   t.ok(samples(text, 'process_cpu_user_seconds_total').size === 1 && samples(text, 'nodejs_eventloop_lag_seconds').size === 1, 'prom-client process and event-loop metrics')
 
   // A group consumes everything, then falls 500 behind, then catches up.
