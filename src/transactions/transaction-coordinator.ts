@@ -121,7 +121,7 @@ export class TransactionCoordinator {
     await this.log.replay((batch) => this.replay(batch))
     this.loaded = true
     for (const m of this.txns.values()) {
-      if (m.state === TxnState.PrepareCommit || m.state === TxnState.PrepareAbort) void this.complete(m, m.state === TxnState.PrepareCommit)
+      if (m.state === TxnState.PrepareCommit || m.state === TxnState.PrepareAbort) this.background(m, this.complete(m, m.state === TxnState.PrepareCommit))
     }
     this.scheduleTimeouts()
   }
@@ -191,7 +191,7 @@ export class TransactionCoordinator {
       case TxnState.Ongoing:
         // The previous holder's transaction is aborted under a bumped epoch, which fences
         // it; the new producer retries on CONCURRENT_TRANSACTIONS and then gets its epoch.
-        void this.abortWithBump(m)
+        this.background(m, this.abortWithBump(m))
         return fail(ErrorCode.CONCURRENT_TRANSACTIONS)
       case TxnState.Dead:
         return fail(ErrorCode.INVALID_PRODUCER_ID_MAPPING)
@@ -334,11 +334,11 @@ export class TransactionCoordinator {
       m.pending = false
     }
     if (!ok) {
-      if (!this.closed) this.deps.clock.setTimer(1000, () => void this.complete(m, commit))
+      if (!this.closed) this.deps.clock.setTimer(1000, () => this.background(m, this.complete(m, commit)))
       return
     }
     const written = await this.transition(m, { state: commit ? TxnState.CompleteCommit : TxnState.CompleteAbort, partitions: new Map() })
-    if (written !== ErrorCode.NONE && !this.closed) this.deps.clock.setTimer(1000, () => void this.complete(m, commit))
+    if (written !== ErrorCode.NONE && !this.closed) this.deps.clock.setTimer(1000, () => this.background(m, this.complete(m, commit)))
   }
 
   /** Aborts an ongoing transaction under a bumped epoch (Kafka's PrepareEpochFence): its producer is fenced. */
@@ -351,6 +351,16 @@ export class TransactionCoordinator {
     m.lastProducerId = previous.producerId
     m.lastProducerEpoch = previous.producerEpoch
     await this.complete(m, false)
+  }
+
+  // Work nobody awaits (completions, aborts) must not end as an unhandled rejection, which
+  // would stop the process: a failure is logged and the transaction stays as it was, to
+  // be completed by the next attempt or the next start.
+  private background(m: TxnMetadata, work: Promise<void>): void {
+    work.catch((err: unknown) => {
+      m.pending = false
+      this.deps.host.logger.error({ err, transactionalId: m.transactionalId }, 'transaction completion failed; it is retried at the next call or start')
+    })
   }
 
   // ---- timeouts ----
@@ -370,7 +380,7 @@ export class TransactionCoordinator {
     for (const m of this.txns.values()) {
       if (m.state === TxnState.Ongoing && !m.pending && m.startTimestamp >= 0 && now - m.startTimestamp > m.timeoutMs) {
         this.deps.host.logger.info({ transactionalId: m.transactionalId, producerId: m.producerId, timeoutMs: m.timeoutMs }, 'aborting a transaction that outlived its timeout')
-        void this.abortWithBump(m)
+        this.background(m, this.abortWithBump(m))
         n++
       }
     }
