@@ -7,6 +7,7 @@
 // deletes old segments without a restart.
 
 import { join } from 'node:path'
+import type { DescribeConfigsResourceResult } from '../../protocol/messages/describe-configs-response.ts'
 import { ErrorCode } from '../../protocol/error-codes.ts'
 import { TOPIC_CONFIGS, parseTopicConfigs } from '../../storage/log-config.ts'
 import { readMetadataFile, writeMetadataFile } from '../../storage/metadata-file.ts'
@@ -21,17 +22,8 @@ import { BROKER_SYNONYM_DEFAULTS, ConfigSource, ConfigType, ResourceType, TOPIC_
 
 export const BROKER_CONFIGS_FILE = 'samsa-broker-configs.meta'
 
-export interface DescribedConfig {
-  name: string
-  value: string | null
-  readOnly: boolean
-  isDefault: boolean
-  configSource: number
-  isSensitive: boolean
-  synonyms: Array<{ name: string; value: string | null; source: number }>
-  configType: number
-  documentation: string | null
-}
+/** One config as DescribeConfigs reports it: the response's own type. */
+export type DescribedConfig = DescribeConfigsResourceResult
 
 export interface ResourceOutcome {
   errorCode: number

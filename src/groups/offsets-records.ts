@@ -135,11 +135,3 @@ export function decodeGroupValue(buf: Buffer): GroupValue {
   }))
   return { protocolType, generation, protocol, leader, currentStateTimestamp, members }
 }
-
-/** Kafka's partition for a group: abs(Java String.hashCode(groupId)) % partitions. */
-export function offsetsPartitionFor(groupId: string, partitions: number): number {
-  let h = 0
-  for (let i = 0; i < groupId.length; i++) h = (Math.imul(h, 31) + groupId.charCodeAt(i)) | 0
-  const abs = h === -2147483648 ? 0 : Math.abs(h)
-  return abs % partitions
-}

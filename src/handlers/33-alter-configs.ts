@@ -8,9 +8,8 @@
 
 import { decodeAlterConfigsRequest, type AlterConfigsRequest } from '../../protocol/messages/alter-configs-request.ts'
 import { encodeAlterConfigsResponse, type AlterConfigsResponse } from '../../protocol/messages/alter-configs-response.ts'
-import { ErrorCode } from '../../protocol/error-codes.ts'
 import { defineHandler } from './api-handler.ts'
-import { duplicateResources } from './config-resources.ts'
+import { alterResources } from './config-resources.ts'
 
 export default defineHandler<AlterConfigsRequest, AlterConfigsResponse>({
   apiKey: 33,
@@ -20,14 +19,7 @@ export default defineHandler<AlterConfigsRequest, AlterConfigsResponse>({
   decode: decodeAlterConfigsRequest,
   encode: encodeAlterConfigsResponse,
   async handle(ctx, req) {
-    const duplicates = duplicateResources(req.resources)
-    const responses = []
-    for (const r of req.resources) {
-      const outcome = duplicates.has(`${r.resourceType}:${r.resourceName}`)
-        ? { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Error due to duplicate resources' }
-        : await ctx.broker.configs.alter(r.resourceType, r.resourceName, r.configs.map((c) => ({ name: c.name, op: 0, value: c.value })), true, req.validateOnly)
-      responses.push({ ...outcome, resourceType: r.resourceType, resourceName: r.resourceName })
-    }
+    const responses = await alterResources(ctx.broker.configs, req.resources, (r) => r.configs.map((c) => ({ name: c.name, op: 0, value: c.value })), true, req.validateOnly)
     return { throttleTimeMs: 0, responses }
   },
   errorResponse(req, errorCode) {

@@ -9,9 +9,8 @@
 
 import { decodeIncrementalAlterConfigsRequest, type IncrementalAlterConfigsRequest } from '../../protocol/messages/incremental-alter-configs-request.ts'
 import { encodeIncrementalAlterConfigsResponse, type IncrementalAlterConfigsResponse } from '../../protocol/messages/incremental-alter-configs-response.ts'
-import { ErrorCode } from '../../protocol/error-codes.ts'
 import { defineHandler } from './api-handler.ts'
-import { duplicateResources } from './config-resources.ts'
+import { alterResources } from './config-resources.ts'
 
 export default defineHandler<IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse>({
   apiKey: 44,
@@ -21,14 +20,7 @@ export default defineHandler<IncrementalAlterConfigsRequest, IncrementalAlterCon
   decode: decodeIncrementalAlterConfigsRequest,
   encode: encodeIncrementalAlterConfigsResponse,
   async handle(ctx, req) {
-    const duplicates = duplicateResources(req.resources)
-    const responses = []
-    for (const r of req.resources) {
-      const outcome = duplicates.has(`${r.resourceType}:${r.resourceName}`)
-        ? { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Error due to duplicate resources' }
-        : await ctx.broker.configs.alter(r.resourceType, r.resourceName, r.configs.map((c) => ({ name: c.name, op: c.configOperation, value: c.value })), false, req.validateOnly)
-      responses.push({ ...outcome, resourceType: r.resourceType, resourceName: r.resourceName })
-    }
+    const responses = await alterResources(ctx.broker.configs, req.resources, (r) => r.configs.map((c) => ({ name: c.name, op: c.configOperation, value: c.value })), false, req.validateOnly)
     return { throttleTimeMs: 0, responses }
   },
   errorResponse(req, errorCode) {

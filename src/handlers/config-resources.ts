@@ -1,3 +1,6 @@
+import { ErrorCode } from '../../protocol/error-codes.ts'
+import type { ConfigChange, ConfigManager } from '../configs/config-manager.ts'
+
 // A resource named twice in one (Incremental)AlterConfigs request is refused (Kafka
 // answers INVALID_REQUEST for each copy rather than applying either).
 
@@ -10,4 +13,22 @@ export function duplicateResources(resources: ReadonlyArray<{ resourceType: numb
     seen.add(key)
   }
   return dup
+}
+
+/**
+ * Applies (Incremental)AlterConfigs resource by resource, in order; a resource named twice
+ * is refused instead of applied. `changes` turns one resource's entries into changes.
+ */
+export async function alterResources<R extends { resourceType: number; resourceName: string }>(
+  configs: ConfigManager, resources: readonly R[], changes: (r: R) => ConfigChange[], replace: boolean, validateOnly: boolean,
+): Promise<Array<{ errorCode: number; errorMessage: string | null; resourceType: number; resourceName: string }>> {
+  const duplicates = duplicateResources(resources)
+  const responses = []
+  for (const r of resources) {
+    const outcome = duplicates.has(`${r.resourceType}:${r.resourceName}`)
+      ? { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Error due to duplicate resources' }
+      : await configs.alter(r.resourceType, r.resourceName, changes(r), replace, validateOnly)
+    responses.push({ ...outcome, resourceType: r.resourceType, resourceName: r.resourceName })
+  }
+  return responses
 }
