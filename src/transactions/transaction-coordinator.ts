@@ -8,6 +8,14 @@
 // start-up; a transaction found prepared then is completed. Transactions older than
 // their timeout are aborted with a bumped epoch, so their producer is fenced.
 //
+// EndTxn v5 is Kafka's transaction version 2 (KIP-890 part 2): every EndTxn bumps the
+// epoch (at the decision, so the markers carry the new epoch and fence the old one on
+// every partition), a producer whose epoch would reach Short.MAX_VALUE moves to a new
+// producer id at epoch 0 once the markers are written, and a retry (the epoch just
+// below the current one) is answered with the same outcome and the new id and epoch.
+// The version is the request's, as in Kafka 4.x: a v4 EndTxn after a v5 one is judged
+// by transaction version 1 rules.
+//
 // A transactional id has at most one state change in flight (Kafka's pendingState):
 // requests arriving meanwhile get CONCURRENT_TRANSACTIONS, which every client retries.
 
@@ -22,6 +30,7 @@ export const TRANSACTION_STATE_TOPIC = '__transaction_state'
 const TXN_TOPIC_SEGMENT_BYTES = '104857600'
 /** Kafka bumps to a new producer id once the epoch would reach Short.MAX_VALUE. */
 const MAX_EPOCH = 32766
+const NO_PRODUCER_ID = -1
 // Single broker: the coordinator epoch never changes.
 const COORDINATOR_EPOCH = 0
 
@@ -50,6 +59,13 @@ export interface TxnMetadata {
   lastUpdateTimestamp: number
   /** A state change is being written. */
   pending: boolean
+  /**
+   * Transaction version 2 only: the producer id the transaction moves to when it
+   * completes, because its end bumped the epoch to Short.MAX_VALUE (Kafka's
+   * nextProducerId); −1 otherwise. Kept in memory: a prepared transaction replayed at
+   * Short.MAX_VALUE gets a fresh id when it completes (no other path leads there here).
+   */
+  nextProducerId: number
 }
 
 export interface TxnPartition {
@@ -69,6 +85,8 @@ export interface TxnCoordinatorDeps {
 }
 
 export type InitResult = { error: number; producerId: number; producerEpoch: number }
+/** EndTxn's answer; the producer id and epoch are what the client continues with (v5+), −1 on errors and under transaction version 1. */
+export type EndTxnResult = { error: number; producerId: number; producerEpoch: number }
 
 export class TransactionCoordinator {
   private readonly deps: TxnCoordinatorDeps
@@ -150,6 +168,7 @@ export class TransactionCoordinator {
         startTimestamp: v.startTimestamp,
         lastUpdateTimestamp: v.lastUpdateTimestamp,
         pending: false,
+        nextProducerId: NO_PRODUCER_ID,
       })
     }
   }
@@ -165,7 +184,7 @@ export class TransactionCoordinator {
     if (m === undefined) {
       m = {
         transactionalId, producerId: this.deps.newProducerId(), lastProducerId: -1, lastProducerEpoch: -1, producerEpoch: -1, timeoutMs,
-        state: TxnState.Empty, partitions: new Map(), startTimestamp: -1, lastUpdateTimestamp: this.now, pending: false,
+        state: TxnState.Empty, partitions: new Map(), startTimestamp: -1, lastUpdateTimestamp: this.now, pending: false, nextProducerId: NO_PRODUCER_ID,
       }
       this.txns.set(transactionalId, m)
       const written = await this.transition(m, { producerEpoch: 0 })
@@ -278,7 +297,17 @@ export class TransactionCoordinator {
 
   // ---- EndTxn ----
 
-  async endTxn(transactionalId: string, producerId: number, epoch: number, commit: boolean): Promise<number> {
+  /**
+   * EndTxn. `bumpEpoch` is transaction version 2 (EndTxn v5+): the end of every
+   * transaction bumps the epoch and the answer carries the producer id and epoch to use
+   * next; without it, Kafka's transaction version 1 rules (the answer carries −1).
+   */
+  async endTxn(transactionalId: string, producerId: number, epoch: number, commit: boolean, bumpEpoch = false): Promise<EndTxnResult> {
+    if (bumpEpoch) return this.endTxnV2(transactionalId, producerId, epoch, commit)
+    return { error: await this.endTxnV1(transactionalId, producerId, epoch, commit), producerId: -1, producerEpoch: -1 }
+  }
+
+  private async endTxnV1(transactionalId: string, producerId: number, epoch: number, commit: boolean): Promise<number> {
     if (!this.loaded) return ErrorCode.COORDINATOR_LOAD_IN_PROGRESS
     if (transactionalId === '') return ErrorCode.INVALID_REQUEST
     const m = this.txns.get(transactionalId)
@@ -302,12 +331,95 @@ export class TransactionCoordinator {
     }
     const decided = await this.transition(m, { state: commit ? TxnState.PrepareCommit : TxnState.PrepareAbort })
     if (decided !== ErrorCode.NONE) return decided
+    await this.completeDecided(m, commit)
+    return ErrorCode.NONE
+  }
+
+  /**
+   * Kafka 4.x's TransactionCoordinator.endTransaction for transaction version 2. With
+   * epoch e current: Ongoing takes e (commit or abort, bumping to e+1); Empty,
+   * CompleteCommit and CompleteAbort take an abort at e (an empty transaction, bumped
+   * too); a retry at e−1 of the outcome already reached answers NONE with the current id
+   * and epoch, of the other outcome INVALID_TXN_STATE; a commit at e after a completed
+   * transaction is INVALID_TXN_STATE; any other epoch is PRODUCER_FENCED.
+   */
+  private async endTxnV2(transactionalId: string, producerId: number, epoch: number, commit: boolean): Promise<EndTxnResult> {
+    const fail = (error: number): EndTxnResult => ({ error, producerId: -1, producerEpoch: -1 })
+    if (!this.loaded) return fail(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS)
+    if (transactionalId === '') return fail(ErrorCode.INVALID_REQUEST)
+    const m = this.txns.get(transactionalId)
+    if (m === undefined) return fail(ErrorCode.INVALID_PRODUCER_ID_MAPPING)
+    // A retry of the EndTxn that moved the producer to a new id (its epoch overflowed).
+    const retryOnOverflow = m.lastProducerId === producerId && epoch === MAX_EPOCH && m.producerEpoch === 0
+    const retryOnEpochBump = m.producerEpoch === epoch + 1
+    const isRetry = retryOnEpochBump || retryOnOverflow
+    let validEpoch: boolean
+    switch (m.state) {
+      case TxnState.PrepareCommit:
+      case TxnState.PrepareAbort:
+        validEpoch = retryOnEpochBump
+        break
+      case TxnState.CompleteCommit:
+      case TxnState.CompleteAbort:
+        validEpoch = isRetry || epoch === m.producerEpoch
+        break
+      default:
+        validEpoch = epoch === m.producerEpoch
+    }
+    // Kafka's order since KAFKA-18660: a state change in flight before the epoch check.
+    if (m.producerId !== producerId && !retryOnOverflow) return fail(ErrorCode.INVALID_PRODUCER_ID_MAPPING)
+    if (m.pending) return fail(ErrorCode.CONCURRENT_TRANSACTIONS)
+    if (!validEpoch) return fail(ErrorCode.PRODUCER_FENCED)
+    const current = (): EndTxnResult => ({ error: ErrorCode.NONE, producerId: m.producerId, producerEpoch: m.producerEpoch })
+    switch (m.state) {
+      case TxnState.Ongoing:
+        return this.endWithBump(m, commit, false)
+      case TxnState.CompleteCommit:
+        if (commit) return isRetry ? current() : fail(ErrorCode.INVALID_TXN_STATE)
+        return isRetry ? fail(ErrorCode.INVALID_TXN_STATE) : this.endWithBump(m, false, true)
+      case TxnState.CompleteAbort:
+        if (!commit) return isRetry ? current() : this.endWithBump(m, false, true)
+        return fail(ErrorCode.INVALID_TXN_STATE)
+      case TxnState.PrepareCommit:
+        return fail(commit ? ErrorCode.CONCURRENT_TRANSACTIONS : ErrorCode.INVALID_TXN_STATE)
+      case TxnState.PrepareAbort:
+        return fail(commit ? ErrorCode.INVALID_TXN_STATE : ErrorCode.CONCURRENT_TRANSACTIONS)
+      case TxnState.Empty:
+        return commit ? fail(ErrorCode.INVALID_TXN_STATE) : this.endWithBump(m, false, true)
+      default:
+        return fail(ErrorCode.INVALID_TXN_STATE)
+    }
+  }
+
+  /**
+   * Transaction version 2's decision: the epoch goes up by one with it (to
+   * Short.MAX_VALUE when exhausted, with the next producer id chosen now), the markers
+   * carry the bumped epoch, and the answer names what the producer continues with.
+   * `empty` is an abort without partitions (from Empty or a completed transaction).
+   */
+  private async endWithBump(m: TxnMetadata, commit: boolean, empty: boolean): Promise<EndTxnResult> {
+    const previous = { producerId: m.producerId, producerEpoch: m.producerEpoch }
+    const nextProducerId = m.producerEpoch >= MAX_EPOCH ? this.deps.newProducerId() : NO_PRODUCER_ID
+    const next: Partial<TxnMetadata> = { state: commit ? TxnState.PrepareCommit : TxnState.PrepareAbort, producerEpoch: m.producerEpoch + 1 }
+    // Kafka takes the decision's time as the start of a transaction that had no partitions.
+    if (empty) Object.assign(next, { partitions: new Map(), startTimestamp: this.now })
+    const decided = await this.transition(m, next)
+    if (decided !== ErrorCode.NONE) return { error: decided, producerId: -1, producerEpoch: -1 }
+    m.nextProducerId = nextProducerId
+    m.lastProducerId = previous.producerId
+    m.lastProducerEpoch = previous.producerEpoch
+    const after = nextProducerId === NO_PRODUCER_ID ? { producerId: m.producerId, producerEpoch: m.producerEpoch } : { producerId: nextProducerId, producerEpoch: 0 }
+    await this.completeDecided(m, commit)
+    return { error: ErrorCode.NONE, ...after }
+  }
+
+  /** After a durable decision: the markers, then the Complete state; the answer waits for them when they can be written. */
+  private async completeDecided(m: TxnMetadata, commit: boolean): Promise<void> {
     // Crash tests only: die between the durable decision and the markers, as a power cut could.
     if (process.env.SAMSA_TEST_KILL_AFTER_TXN_DECISION === '1') process.kill(process.pid, 'SIGKILL')
     // The decision is durable: the transaction will end this way even if the markers
-    // must wait for a restart. The answer waits for them when they can be written.
+    // must wait for a restart.
     await this.complete(m, commit)
-    return ErrorCode.NONE
   }
 
   /** Writes the markers of a decided transaction, then its Complete state. Retries later on a storage failure. */
@@ -337,8 +449,22 @@ export class TransactionCoordinator {
       if (!this.closed) this.deps.clock.setTimer(1000, () => this.background(m, this.complete(m, commit)))
       return
     }
-    const written = await this.transition(m, { state: commit ? TxnState.CompleteCommit : TxnState.CompleteAbort, partitions: new Map() })
-    if (written !== ErrorCode.NONE && !this.closed) this.deps.clock.setTimer(1000, () => this.background(m, this.complete(m, commit)))
+    // A transaction version 2 end that exhausted the epoch moves the producer to its next
+    // id at epoch 0; the client saw Short.MAX_VALUE − 1 last (Kafka's prepareComplete).
+    const rotate = m.producerEpoch > MAX_EPOCH
+    if (rotate && m.nextProducerId === NO_PRODUCER_ID) m.nextProducerId = this.deps.newProducerId()
+    const identity = rotate ? { producerId: m.nextProducerId, producerEpoch: 0 } : {}
+    const before = { producerId: m.producerId }
+    const written = await this.transition(m, { state: commit ? TxnState.CompleteCommit : TxnState.CompleteAbort, partitions: new Map(), ...identity })
+    if (written !== ErrorCode.NONE) {
+      if (!this.closed) this.deps.clock.setTimer(1000, () => this.background(m, this.complete(m, commit)))
+      return
+    }
+    if (rotate) {
+      m.lastProducerId = before.producerId
+      m.lastProducerEpoch = MAX_EPOCH
+      m.nextProducerId = NO_PRODUCER_ID
+    }
   }
 
   /** Aborts an ongoing transaction under a bumped epoch (Kafka's PrepareEpochFence): its producer is fenced. */
