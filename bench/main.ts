@@ -3,7 +3,7 @@
 // machine. Writes bench/results/<mode>.json, <mode>.md and scaling-<mode>.svg.
 //
 // node bench/main.ts [--quick | --full] [--only produce,fetch,...] [--build source|compiled]
-//                    [--out DIR] [--scratch DIR]
+//                    [--out DIR] [--scratch DIR] [--rdk-* ...: see --help]
 
 import { mkdirSync, writeFileSync, rmSync, existsSync, copyFileSync, symlinkSync } from 'node:fs'
 import { execFileSync } from 'node:child_process'
@@ -18,6 +18,7 @@ import { produceSuite, fetchSuite, durableSuite } from './suites/throughput.ts'
 import { latencySuite } from './suites/latency.ts'
 import { clientsSuite } from './suites/clients.ts'
 import { scalingSuite } from './suites/scaling.ts'
+import { rdkafkaSuite, configureRdkafka, RDKAFKA_DEFAULTS, type RdkafkaOptions, type RdkafkaCase } from './suites/rdkafka.ts'
 import { startupSuite, partitionsMemorySuite, recoverySuite } from './suites/system.ts'
 import { markdown } from './report/markdown.ts'
 import { scalingSvg } from './report/svg.ts'
@@ -34,11 +35,12 @@ export const SUITES: Record<string, (ctx: SuiteContext) => Promise<void>> = {
   recovery: recoverySuite,
   clients: clientsSuite,
   scaling: scalingSuite,
+  rdkafka: rdkafkaSuite,
 }
 
 export const PLAN: Record<Mode, string[]> = {
   quick: ['produce', 'fetch', 'durable', 'latency', 'startup', 'recovery'],
-  full: ['produce', 'fetch', 'durable', 'latency', 'clients', 'scaling', 'startup', 'partitions', 'recovery'],
+  full: ['produce', 'fetch', 'durable', 'latency', 'clients', 'rdkafka', 'scaling', 'startup', 'partitions', 'recovery'],
   test: ['produce', 'fetch'],
 }
 
@@ -51,6 +53,8 @@ export interface BenchOptions {
   scratch?: string
   progress?: ProgressSink
   command?: string
+  /** Rounds, message counts and settings of the rdkafka suite. */
+  rdkafka?: Partial<RdkafkaOptions>
 }
 
 /**
@@ -88,6 +92,7 @@ export async function runBench(opts: BenchOptions): Promise<RunResults> {
     progress.step('compiling the package (tsc -p tsconfig.build.json)')
     compiledDir = compileBuild(join(scratch, 'samsa-bench-build'))
   }
+  configureRdkafka(opts.rdkafka ?? {})
   const ctx: SuiteContext = { mode: opts.mode, scratch, progress, run, shared: new Map(), build: compiledDir !== null ? 'compiled' : 'source', compiledDir }
   for (const name of suites) {
     progress.log(`${name}:`)
@@ -121,11 +126,35 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       build: { type: 'string' },
       out: { type: 'string' },
       scratch: { type: 'string' },
+      'rdk-rounds': { type: 'string' },
+      'rdk-1k': { type: 'string' },
+      'rdk-100b': { type: 'string' },
+      'rdk-durable': { type: 'string' },
+      'rdk-partitions': { type: 'string' },
+      'rdk-linger-ms': { type: 'string' },
+      'rdk-cases': { type: 'string' },
+      'rdk-set': { type: 'string', multiple: true },
+      'rdk-samsa-node-args': { type: 'string' },
+      'rdk-keep-topics': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   })
   if (values.help === true) {
-    process.stdout.write(`usage: node bench/main.ts [--quick | --full] [--only ${Object.keys(SUITES).join(',')}] [--build source|compiled] [--out DIR] [--scratch DIR]\n`)
+    const d = RDKAFKA_DEFAULTS
+    process.stdout.write(`usage: node bench/main.ts [--quick | --full] [--only ${Object.keys(SUITES).join(',')}] [--build source|compiled] [--out DIR] [--scratch DIR]
+  rdkafka suite (librdkafka's rdkafka_performance vs its mock cluster and Samsa; part of --full):
+    --rdk-rounds N          rounds, brokers alternating, a new topic each (${d.rounds})
+    --rdk-1k N              1 KiB messages per run, acks=1 (${d.messages1k})
+    --rdk-100b N            100 B messages per run, acks=1 (${d.messages100b})
+    --rdk-durable N         1 KiB messages per run, acks=all, Samsa --fsync always (${d.messagesDurable})
+    --rdk-partitions N      partitions of each topic (${d.partitions})
+    --rdk-linger-ms N       librdkafka linger.ms (${d.lingerMs}; rdkafka_performance's own default is 1000)
+    --rdk-cases LIST        any of ${d.cases.join(',')}
+    --rdk-set NAME=VALUE    another librdkafka property (repeatable), e.g. batch.size=262144
+    --rdk-samsa-node-args=S Node options for the default-fsync Samsa broker, e.g. --rdk-samsa-node-args="--cpu-prof --cpu-prof-dir=/tmp/prof"
+    --rdk-keep-topics       keep each round's topic on Samsa (default: delete it after the round; kept data
+                            grows the page cache round after round, see docs/performance.md)
+`)
     process.exit(0)
   }
   const mode: Mode = values.full === true ? 'full' : 'quick'
@@ -134,7 +163,19 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   if (values.scratch !== undefined && !existsSync(values.scratch)) mkdirSync(values.scratch, { recursive: true })
   const command = `node bench/main.ts ${process.argv.slice(2).join(' ')}`.trim()
   const progress = new Progress()
-  const run = await runBench({ mode, only: values.only?.split(','), build, outDir, scratch: values.scratch, progress, command })
+  const num = (v: string | undefined): number | undefined => {
+    if (v === undefined) return undefined
+    const n = Number(v)
+    if (!Number.isInteger(n) || n < 1) throw new Error(`expected a positive integer, got ${v}`)
+    return n
+  }
+  const rdkafka: Partial<RdkafkaOptions> = {
+    rounds: num(values['rdk-rounds']), messages1k: num(values['rdk-1k']), messages100b: num(values['rdk-100b']), messagesDurable: num(values['rdk-durable']),
+    partitions: num(values['rdk-partitions']), lingerMs: values['rdk-linger-ms'] === undefined ? undefined : Number(values['rdk-linger-ms']),
+    cases: values['rdk-cases']?.split(',') as RdkafkaCase[] | undefined, extra: values['rdk-set'], samsaNodeArgs: values['rdk-samsa-node-args']?.split(/\s+/).filter(Boolean),
+    keepTopics: values['rdk-keep-topics'],
+  }
+  const run = await runBench({ mode, only: values.only?.split(','), build, outDir, scratch: values.scratch, progress, command, rdkafka })
   process.stdout.write(`\n${markdown(run)}`)
   process.stdout.write(`\nwritten: ${join(outDir, `${mode}.json`)}, ${mode}.md${run.series.length > 0 ? `, scaling-${mode}.svg` : ''}\n`)
 }

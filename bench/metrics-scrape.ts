@@ -3,6 +3,7 @@
 // alternating rounds with and without a /metrics scrape every second; medians and their
 // ratio, as docs/performance.md reports them.
 //   node bench/metrics-scrape.ts [--rounds 3] [--seconds 4]
+// The scraped text includes the shard queue depth, task-time and fsync histograms.
 
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -12,7 +13,12 @@ import { KafkaConn, createTopic } from './lib/wire.ts'
 import { runProduce } from './load/produce.ts'
 import { spawnBroker } from './lib/proc.ts'
 
-const { values } = parseArgs({ options: { rounds: { type: 'string' }, seconds: { type: 'string' } } })
+const usage = 'usage: node bench/metrics-scrape.ts [--rounds N (3)] [--seconds S per run (4)]\n'
+const { values } = parseArgs({ options: { rounds: { type: 'string' }, seconds: { type: 'string' }, help: { type: 'boolean', short: 'h' } } })
+if (values.help === true) {
+  process.stdout.write(usage)
+  process.exit(0)
+}
 const rounds = Number(values.rounds ?? 3)
 const durationMs = Number(values.seconds ?? 4) * 1000
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
@@ -51,4 +57,5 @@ for (let i = 0; i < rounds; i++) {
   process.stdout.write(`round ${i + 1}: no scrape ${a.mbPerSec.toFixed(1)} MB/s, scrape every 1 s ${s.mbPerSec.toFixed(1)} MB/s (${s.scrapes} scrapes)\n`)
 }
 const ratio = median(withScrape) / median(without)
+process.stdout.write(`command: node bench/metrics-scrape.ts --rounds ${rounds} --seconds ${durationMs / 1000}\n`)
 process.stdout.write(`median: no scrape ${median(without).toFixed(1)} MB/s, with scrape ${median(withScrape).toFixed(1)} MB/s, ratio ${ratio.toFixed(3)}\n`)

@@ -1,14 +1,20 @@
-// Docker HEALTHCHECK: healthy only if the broker answers a real Kafka request,
-// not merely accepts TCP (the listener opens before requests are served well).
+// Docker HEALTHCHECK: healthy only if the broker says it is ready, not merely that it
+// accepts TCP (the listeners open before storage and the coordinators are loaded).
 // Plain JS with no dependencies so it runs even if the app's modules are broken.
 //
-// Sends ApiVersions v0 (request header v1) and expects, within the timeout, a
-// response frame carrying our correlation id and error_code 0.
+// With the HTTP listener on (the image's default, port 8080): GET /readyz, healthy on
+// 200 only (503 while partitions recover or a coordinator loads). With it off
+// (SAMSA_HTTP_PORT=-1), or on a port picked at start (0) that this script cannot know:
+// a Kafka ApiVersions v0 request (request header v1), healthy on a response frame with
+// our correlation id and error_code 0.
 import { connect } from 'node:net'
+import { request } from 'node:http'
 
 const TIMEOUT_MS = Number(process.env.SAMSA_HEALTHCHECK_TIMEOUT_MS) || 2000
 const API_VERSIONS = 18
 const CLIENT_ID = 'samsa-healthcheck'
+// The broker's default outside embedding (src/config/broker-options.ts), and the image's.
+const DEFAULT_HTTP_PORT = 8080
 
 function target () {
   // Same precedence as docker/entrypoint.sh: a listeners variable beats SAMSA_HOST/SAMSA_PORT.
@@ -28,6 +34,14 @@ function target () {
   return { host, port: Number(port) }
 }
 
+/** SAMSA_HTTP_PORT as the broker reads it: an integer from -1 to 65535; unset means the default. */
+function httpPort () {
+  const raw = (process.env.SAMSA_HTTP_PORT ?? '').trim()
+  if (raw === '') return DEFAULT_HTTP_PORT
+  const n = Number(raw)
+  return Number.isInteger(n) && n >= -1 && n <= 65535 ? n : null
+}
+
 function encodeRequest (correlationId) {
   const clientId = Buffer.from(CLIENT_ID, 'utf8')
   const body = Buffer.alloc(2 + 2 + 4 + 2 + clientId.length)
@@ -41,7 +55,7 @@ function encodeRequest (correlationId) {
   return Buffer.concat([size, body])
 }
 
-function check () {
+function kafkaCheck () {
   const { host, port } = target()
   const correlationId = (Math.random() * 0x7fffffff) | 0
   return new Promise((resolve) => {
@@ -73,6 +87,42 @@ function check () {
       else finish(true)
     })
   })
+}
+
+// The HTTP listener binds the Kafka listener's host, so the same loopback rule applies.
+function readyCheck (port) {
+  const { host } = target()
+  const where = `http://${host.includes(':') ? `[${host}]` : host}:${port}/readyz`
+  return new Promise((resolve) => {
+    let done = false
+    const finish = (ok, why) => {
+      if (done) return
+      done = true
+      clearTimeout(timer)
+      req.destroy()
+      if (!ok) process.stderr.write(`healthcheck: ${where}: ${why}\n`)
+      resolve(ok)
+    }
+    const timer = setTimeout(() => finish(false, `no answer within ${TIMEOUT_MS} ms`), TIMEOUT_MS)
+    const req = request({ host, port, path: '/readyz', method: 'GET', agent: false }, (res) => {
+      let body = ''
+      res.setEncoding('utf8')
+      res.on('data', (d) => { if (body.length < 1024) body += d })
+      res.on('end', () => finish(res.statusCode === 200, `status ${res.statusCode} ${body.trim()}`))
+      res.on('error', (err) => finish(false, err.message))
+    })
+    req.on('error', (err) => finish(false, err.message))
+    req.end()
+  })
+}
+
+async function check () {
+  const port = httpPort()
+  if (port === null) {
+    process.stderr.write(`healthcheck: SAMSA_HTTP_PORT=${process.env.SAMSA_HTTP_PORT} is not a port (-1 to 65535)\n`)
+    return false
+  }
+  return port > 0 ? readyCheck(port) : kafkaCheck()
 }
 
 process.exit((await check()) ? 0 : 1)

@@ -15,6 +15,9 @@ import { OFFSETS_TOPIC, openOffsetsLog } from './groups/offsets-topic.ts'
 import { TransactionCoordinator } from './transactions/transaction-coordinator.ts'
 import { ConfigManager } from './configs/config-manager.ts'
 import { BrokerMetrics } from './http/broker-metrics.ts'
+import { ScramCredentialStore } from './security/scram-credential-store.ts'
+import { AclStore } from './security/acl-store.ts'
+import { Authorizer, parseSuperUsers } from './security/authorizer.ts'
 import type { Clock } from './groups/clock.ts'
 import { topicNameProblem } from './topics/topic-name.ts'
 import { ErrorCode } from '../protocol/error-codes.ts'
@@ -53,6 +56,10 @@ export class BrokerContext {
   readonly configs: ConfigManager
   /** Prometheus metrics (served on the HTTP listener's /metrics). */
   readonly metrics: BrokerMetrics
+  /** SCRAM users (SASL PLAIN checks passwords against them too). */
+  readonly credentials: ScramCredentialStore
+  /** ACLs and the checks on them (every check passes when no authorizer is configured). */
+  readonly authorizer: Authorizer
   /** Set by startBroker: open client connections and other server counters, for metrics. */
   serverStats: () => { connections: number; shardTasks: number[]; queuedRequestBytes: number } = () => ({ connections: 0, shardTasks: [], queuedRequestBytes: 0 })
   advertisedHost: string
@@ -80,12 +87,19 @@ export class BrokerContext {
       replicas: args.replicas,
     })
     this.configs = new ConfigManager(this, args.logs.io, args.logs.dataDir)
+    this.credentials = new ScramCredentialStore(args.logs.io, args.logs.dataDir)
+    this.authorizer = new Authorizer(new AclStore(args.logs.io, args.logs.dataDir), {
+      enabled: args.options.authorizerClassName !== '',
+      superUsers: new Set(parseSuperUsers(args.options.superUsers)),
+      allowEveryoneIfNoAclFound: args.options.allowEveryoneIfNoAclFound,
+    })
     this.metrics = new BrokerMetrics({
       topics: () => this.topics.all(),
       bounds: (topic, partition) => this.replicas.bounds(topic, partition),
       groups: () => this.groupOffsets(),
       connections: () => this.serverStats().connections,
       shardTasks: () => this.serverStats().shardTasks,
+      shardQueueDepths: () => this.replicas.queueDepths(),
       queuedRequestBytes: () => this.serverStats().queuedRequestBytes,
       logSizes: () => this.replicas.logSizes(),
     })

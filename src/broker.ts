@@ -3,7 +3,7 @@
 // shutdown flush) belongs to LogManager, partition data to ReplicaManager. A start that
 // fails half-way stops what it started, in reverse, through one clean-up path.
 
-import { resolveBrokerOptions, type BrokerOptions } from './config/broker-options.ts'
+import { listenerConfigs, resolveBrokerOptions, type BrokerOptions } from './config/broker-options.ts'
 import { createLogger, type Logger } from './logger.ts'
 import { BrokerContext } from './broker-context.ts'
 import { TopicRegistry } from './topics/topic-registry.ts'
@@ -13,14 +13,17 @@ import { ProducerIdManager } from './producers/producer-id-manager.ts'
 import { RequestMemoryPool } from './server/request-memory.ts'
 import { LogManager } from './partitions/log-manager.ts'
 import { startHttp, type HttpListener } from './http/http-server.ts'
-import { KafkaServer } from './server/kafka-server.ts'
+import { KafkaServer, type BoundListener } from './server/kafka-server.ts'
 import { handlers } from './handlers/registry.ts'
 import type { PartitionLag } from './groups/group-coordinator.ts'
 import { systemClock, type Clock } from './groups/clock.ts'
 
 export interface RunningBroker {
+  /** The first listener's bound address (see listeners for all of them). */
   host: string
   port: number
+  /** Every listener of `listeners`, in order, with the port it bound (port 0 resolved). */
+  listeners: BoundListener[]
   /** The HTTP listener's port (/metrics, /healthz, /readyz), null when http.port is -1. */
   httpPort: number | null
   advertisedHost: string
@@ -34,12 +37,16 @@ export interface RunningBroker {
   /** Committed offset versus log end per partition the group committed (for metrics and tools). */
   groupLag(groupId: string): PartitionLag[]
   close(): Promise<void>
+  /** Re-reads the TLS key and trust stores (they are also reloaded when their files change). */
+  reloadTls(): void
   /**
    * Test hook, memory storage only: a power cut under the running broker (unsynced
    * writes are lost, every partition is recovered). Durability tests use it with real
    * clients attached; it shows whether acknowledged data was really synced.
    */
   simulatePowerLoss(): Promise<void>
+  /** Test hook: runs the log cleaner now, round after round, until nothing is left to clean; returns the cleans finished. */
+  cleanLogs(): Promise<number>
 }
 
 export interface BrokerStats {
@@ -90,23 +97,36 @@ export async function startBroker(partial: Partial<BrokerOptions> = {}, extras: 
     logs.finishDeletions(topics)
     const producerIds = new ProducerIdManager(logs.io, logs.dataDir)
     const requestMemory = new RequestMemoryPool(options.queuedMaxRequestBytes)
-    replicas = new ReplicaManager(new ShardPool(options.shards, { dataDir: logs.dataDir, fsync: options.fsync, producerIdExpirationMs: options.producerIdExpirationMs }, requestMemory, extras.storageClock ?? systemClock), logger)
+    const shardPool = new ShardPool(options.shards, { dataDir: logs.dataDir, fsync: options.fsync, producerIdExpirationMs: options.producerIdExpirationMs, cleanerDedupeBufferSize: Math.floor(options.logCleanerDedupeBufferSize / options.shards) }, requestMemory, extras.storageClock ?? systemClock)
+    replicas = new ReplicaManager(shardPool, logger)
     broker = new BrokerContext({ options, logger, clusterId, topics, replicas, producerIds, requestMemory, logs, clock: extras.clock ?? systemClock, pollClock: extras.pollClock ?? systemClock })
+    // Shard task and fsync times for /metrics, from before the first partition opens.
+    const metrics = broker.metrics
+    shardPool.observer = metrics
+    logs.flushTimed = (ms) => metrics.flushed([ms])
     for (const h of handlers) broker.handlers.set(h.apiKey, h)
     // Dynamic broker configs change topic defaults: applied before any partition opens.
     broker.configs.load()
+    broker.credentials.load()
+    broker.authorizer.store.load()
     await logs.openAll(topics, replicas)
   } catch (err) {
     return abandon(err)
   }
 
-  server = new KafkaServer(broker)
+  try {
+    server = new KafkaServer(broker, listenerConfigs(options))
+  } catch (err) {
+    return abandon(err)
+  }
   const kafkaServer = server
   broker.serverStats = () => ({ connections: kafkaServer.connectionCount, shardTasks: broker.replicas.tasksSent(), queuedRequestBytes: broker.requestMemory.usedBytes })
+  let listeners: BoundListener[]
   let bound: { host: string; port: number }
   let http: HttpListener | null = null
   try {
-    bound = await server.listen(options.host, options.port)
+    listeners = await server.listen()
+    bound = listeners[0]
     broker.advertisedPort = options.advertisedPort === 0 ? bound.port : options.advertisedPort
     // Up before the coordinators load, so /readyz can say what the broker waits for.
     if (options.httpPort >= 0) http = await startHttp(broker, options.host, options.httpPort, () => true)
@@ -136,10 +156,11 @@ export async function startBroker(partial: Partial<BrokerOptions> = {}, extras: 
     return closing
   }
 
-  logger.info({ host: bound.host, port: bound.port, httpPort: http?.port ?? null, dataDir: logs.dataDir ?? 'memory', shards: options.shards }, 'broker ready')
+  logger.info({ host: bound.host, port: bound.port, listeners: listeners.map((l) => `${l.name}://${l.host}:${l.port}`), httpPort: http?.port ?? null, dataDir: logs.dataDir ?? 'memory', shards: options.shards }, 'broker ready')
   return {
     host: bound.host,
     port: bound.port,
+    listeners,
     httpPort: http?.port ?? null,
     advertisedHost: broker.advertisedHost,
     advertisedPort: broker.advertisedPort,
@@ -151,6 +172,8 @@ export async function startBroker(partial: Partial<BrokerOptions> = {}, extras: 
     groupLag: (groupId) => broker.groups.lag(groupId),
     stats: () => ({ connections: running.connectionCount, topics: broker.topics.byName.size, shardTasks: broker.replicas.tasksSent(), queuedRequestBytes: broker.requestMemory.usedBytes, connectionsWaitingForMemory: broker.requestMemory.blockedCount, connectionsAtRequestLimit: running.connectionsAtRequestLimit }),
     close,
+    reloadTls: () => running.reloadTls(),
     simulatePowerLoss: () => logs.simulatePowerLoss(),
+    cleanLogs: () => logs.cleanAll(),
   }
 }

@@ -5,6 +5,9 @@
 
 export type MessageTimestampType = 'CreateTime' | 'LogAppendTime'
 
+/** compression.type (Kafka's BrokerCompressionType names). */
+export type TopicCompressionType = 'producer' | 'uncompressed' | 'gzip' | 'snappy' | 'lz4' | 'zstd'
+
 export interface LogConfig {
   /** segment.bytes: roll when the active segment would grow past this. */
   segmentBytes: number
@@ -27,6 +30,22 @@ export interface LogConfig {
   messageTimestampBeforeMaxMs: number
   /** message.timestamp.after.max.ms: how far in the future a CreateTime record may be. */
   messageTimestampAfterMaxMs: number
+  /** compression.type: the codec batches are stored with; 'producer' keeps the producer's. */
+  compressionType: TopicCompressionType
+  /** compression.gzip.level: 1-9, or -1 for zlib's default. */
+  compressionGzipLevel: number
+  /** compression.lz4.level: 1-17. */
+  compressionLz4Level: number
+  /** compression.zstd.level: -131072 to 22. */
+  compressionZstdLevel: number
+  /** delete.retention.ms: how long the cleaner keeps tombstones (and empty transactions' markers) after the first clean that saw them. */
+  deleteRetentionMs: number
+  /** min.compaction.lag.ms: a record stays uncompacted at least this long. */
+  minCompactionLagMs: number
+  /** max.compaction.lag.ms: a record becomes eligible for compaction at most this long after it was written. */
+  maxCompactionLagMs: number
+  /** min.cleanable.dirty.ratio: the share of uncleaned bytes above which a log is cleaned. */
+  minCleanableDirtyRatio: number
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000
@@ -44,6 +63,14 @@ export const defaultLogConfig: Readonly<LogConfig> = Object.freeze({
   // Kafka 4's defaults (KIP-1030 brought the future bound down to one hour).
   messageTimestampBeforeMaxMs: Number.MAX_SAFE_INTEGER,
   messageTimestampAfterMaxMs: 3_600_000,
+  compressionType: 'producer',
+  compressionGzipLevel: -1,
+  compressionLz4Level: 9,
+  compressionZstdLevel: 3,
+  deleteRetentionMs: DAY_MS,
+  minCompactionLagMs: 0,
+  maxCompactionLagMs: Number.MAX_SAFE_INTEGER,
+  minCleanableDirtyRatio: 0.5,
 })
 
 /** A full LogConfig: Kafka's defaults with `overrides` on top. */
@@ -99,6 +126,12 @@ function double(min: number, max: number): Parser {
   }
 }
 
+// A double stored as a number in LogConfig (min.cleanable.dirty.ratio).
+const ratio: Parser = (raw) => {
+  const parsed = double(0, 1)(raw)
+  return parsed.ok ? { ok: true, value: Number(parsed.value) } : parsed
+}
+
 const boolean: Parser = (raw) => {
   const s = raw.trim().toLowerCase()
   return s === 'true' || s === 'false' ? { ok: true, value: s } : fail('expected true or false')
@@ -110,6 +143,13 @@ function oneOf(values: readonly string[], caseSensitive = true): Parser {
     const found = values.find((v) => (caseSensitive ? v === s : v.toLowerCase() === s.toLowerCase()))
     return found === undefined ? fail(`expected one of ${values.join(', ')}`) : { ok: true, value: found }
   }
+}
+
+// Kafka's GZIP level validator: Deflater's 1-9, or -1 (DEFAULT_COMPRESSION); 0 is refused.
+const gzipLevel: Parser = (raw) => {
+  const parsed = int(-1, 9)(raw)
+  if (!parsed.ok) return parsed.reason === 'not a number' ? parsed : fail('value must be between 1 and 9 or equal to -1')
+  return parsed.value === 0 ? fail('value must be between 1 and 9 or equal to -1') : parsed
 }
 
 const anyString: Parser = (raw) => ({ ok: true, value: raw.trim() })
@@ -142,12 +182,12 @@ export const TOPIC_CONFIGS: Readonly<Record<string, TopicConfigSpec>> = Object.f
   'retention.bytes': { parse: long(), field: 'retentionBytes' },
   'cleanup.policy': { parse: cleanupPolicy, field: 'cleanupPolicy' },
   'segment.index.bytes': { parse: int(4), field: 'segmentIndexBytes' },
+  'compression.type': { parse: oneOf(['uncompressed', 'zstd', 'lz4', 'snappy', 'gzip', 'producer']), field: 'compressionType' },
+  'compression.gzip.level': { parse: gzipLevel, field: 'compressionGzipLevel' },
+  'compression.lz4.level': { parse: int(1, 17), field: 'compressionLz4Level' },
+  'compression.zstd.level': { parse: int(-131072, 22), field: 'compressionZstdLevel' },
 
-  'compression.type': { parse: oneOf(['uncompressed', 'zstd', 'lz4', 'snappy', 'gzip', 'producer']) },
-  'compression.gzip.level': { parse: int(-1, 9) },
-  'compression.lz4.level': { parse: int(1, 17) },
-  'compression.zstd.level': { parse: int(-131072, 22) },
-  'delete.retention.ms': { parse: long(0) },
+  'delete.retention.ms': { parse: long(0), field: 'deleteRetentionMs' },
   'file.delete.delay.ms': { parse: long(0) },
   'flush.messages': { parse: long(1) },
   'flush.ms': { parse: long(0) },
@@ -155,14 +195,14 @@ export const TOPIC_CONFIGS: Readonly<Record<string, TopicConfigSpec>> = Object.f
   'leader.replication.throttled.replicas': { parse: anyString },
   'local.retention.bytes': { parse: long(-2) },
   'local.retention.ms': { parse: long(-2) },
-  'max.compaction.lag.ms': { parse: long(1) },
+  'max.compaction.lag.ms': { parse: clampedLong(1), field: 'maxCompactionLagMs' },
   'message.downconversion.enable': { parse: boolean },
   'message.format.version': { parse: anyString },
   'message.timestamp.after.max.ms': { parse: clampedLong(0), field: 'messageTimestampAfterMaxMs' },
   'message.timestamp.before.max.ms': { parse: clampedLong(0), field: 'messageTimestampBeforeMaxMs' },
   'message.timestamp.difference.max.ms': { parse: long(0) },
-  'min.cleanable.dirty.ratio': { parse: double(0, 1) },
-  'min.compaction.lag.ms': { parse: long(0) },
+  'min.cleanable.dirty.ratio': { parse: ratio, field: 'minCleanableDirtyRatio' },
+  'min.compaction.lag.ms': { parse: long(0), field: 'minCompactionLagMs' },
   'min.insync.replicas': { parse: int(1) },
   'preallocate': { parse: boolean },
   'remote.storage.enable': { parse: boolean },

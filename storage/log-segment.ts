@@ -147,31 +147,36 @@ export class LogSegment {
   private active = true
   private closed = false
 
-  private constructor(io: FileIO, dir: string, baseOffset: number, settings: SegmentSettings, handle: FileHandle, offsetIndex: OffsetIndex, timeIndex: TimeIndex, now: number) {
+  private constructor(io: FileIO, dir: string, baseOffset: number, settings: SegmentSettings, handle: FileHandle, offsetIndex: OffsetIndex, timeIndex: TimeIndex, now: number, fileSuffix = '') {
     this.io = io
     this.baseOffset = baseOffset
-    this.logPath = `${dir}/${segmentFileName(baseOffset, LOG_SUFFIX)}`
+    this.logPath = `${dir}/${segmentFileName(baseOffset, LOG_SUFFIX)}${fileSuffix}`
     this.handle = handle
     this.offsetIndex = offsetIndex
     this.timeIndex = timeIndex
-    this.txnIndex = new TxnIndex(io, `${dir}/${segmentFileName(baseOffset, TXN_INDEX_SUFFIX)}`)
+    this.txnIndex = new TxnIndex(io, `${dir}/${segmentFileName(baseOffset, TXN_INDEX_SUFFIX)}${fileSuffix}`)
     this.nextOffset = baseOffset
     this.offsetOfMaxTimestamp = baseOffset
     this.rollBaseTime = now
     this.indexIntervalBytes = settings.indexIntervalBytes
   }
 
-  /** A new, empty segment; stale files of the same name are emptied. */
-  static create(io: FileIO, dir: string, baseOffset: number, settings: SegmentSettings, now: number): LogSegment {
-    const handle = io.open(`${dir}/${segmentFileName(baseOffset, LOG_SUFFIX)}`, 'rw')
+  /**
+   * A new, empty segment; stale files of the same name are emptied. `fileSuffix` follows
+   * every file name: the log cleaner writes `.cleaned` segments (with an empty
+   * `.txnindex`, so a swap always replaces the old one) before swapping them in.
+   */
+  static create(io: FileIO, dir: string, baseOffset: number, settings: SegmentSettings, now: number, fileSuffix = ''): LogSegment {
+    const handle = io.open(`${dir}/${segmentFileName(baseOffset, LOG_SUFFIX)}${fileSuffix}`, 'rw')
     let offsetIndex: OffsetIndex | null = null
     try {
       io.truncate(handle, 0)
-      offsetIndex = OffsetIndex.create(io, `${dir}/${segmentFileName(baseOffset, INDEX_SUFFIX)}`, baseOffset, maxEntries(settings, OFFSET_INDEX_ENTRY_SIZE))
-      const timeIndex = TimeIndex.create(io, `${dir}/${segmentFileName(baseOffset, TIME_INDEX_SUFFIX)}`, baseOffset, maxEntries(settings, TIME_INDEX_ENTRY_SIZE))
-      const segment = new LogSegment(io, dir, baseOffset, settings, handle, offsetIndex, timeIndex, now)
+      offsetIndex = OffsetIndex.create(io, `${dir}/${segmentFileName(baseOffset, INDEX_SUFFIX)}${fileSuffix}`, baseOffset, maxEntries(settings, OFFSET_INDEX_ENTRY_SIZE))
+      const timeIndex = TimeIndex.create(io, `${dir}/${segmentFileName(baseOffset, TIME_INDEX_SUFFIX)}${fileSuffix}`, baseOffset, maxEntries(settings, TIME_INDEX_ENTRY_SIZE))
+      const segment = new LogSegment(io, dir, baseOffset, settings, handle, offsetIndex, timeIndex, now, fileSuffix)
       segment.dirty = true
-      if (io.exists(segment.txnIndex.file.path)) segment.txnIndex.file.delete()
+      if (fileSuffix !== '') segment.txnIndex.file.rewrite(Buffer.alloc(0))
+      else if (io.exists(segment.txnIndex.file.path)) segment.txnIndex.file.delete()
       return segment
     } catch (err) {
       offsetIndex?.file.releaseQuietly()

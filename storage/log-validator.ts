@@ -6,7 +6,11 @@
 // bytes left after the last record, make the batch INVALID_RECORD, because consumers
 // stall on such a batch without an error. CreateTime timestamps are checked against
 // message.timestamp.before/after.max.ms (INVALID_TIMESTAMP, one record error per record).
+// A topic whose cleanup.policy contains compact refuses records without a key
+// (INVALID_RECORD, one record error per keyless record, LogValidator.validateKey).
 // The batch's maxTimestamp is set from its records, as Kafka does, when they disagree.
+// A batch whose codec differs from the topic's compression.type is rebuilt in the
+// topic's codec (recompress.ts) and returned as the batch to store.
 // Runs on the shard threads.
 
 import { ErrorCode } from '../protocol/error-codes.ts'
@@ -18,6 +22,7 @@ import {
 } from '../protocol/records/record-batch.ts'
 import { CompressionError, decompress } from '../protocol/records/compression.ts'
 import type { LogConfig } from './log-config.ts'
+import { compressionLevels, recompressBatch, targetCodec, type CompressionConfig } from './recompress.ts'
 
 /** Kafka's per-record error in a Produce response (v8+): which record, and why. */
 export interface RecordError {
@@ -29,9 +34,13 @@ export interface ValidationResult {
   error: number
   message?: string
   recordErrors?: RecordError[]
+  /** The batch to store instead of the one produced: rebuilt in the topic's codec. */
+  records?: Buffer
 }
 
+/** What validation reads of a LogConfig; absent cleanup.policy and compression.type mean Kafka's defaults. */
 export type ValidatedConfig = Pick<LogConfig, 'maxMessageBytes' | 'messageTimestampType' | 'messageTimestampBeforeMaxMs' | 'messageTimestampAfterMaxMs'>
+  & Partial<Pick<LogConfig, 'cleanupPolicy'>> & CompressionConfig
 
 const VALID: ValidationResult = Object.freeze({ error: ErrorCode.NONE })
 // Kafka's smallest legal record of any magic (LegacyRecord.RECORD_OVERHEAD_V0).
@@ -45,9 +54,11 @@ function invalid(error: number, message: string): HeaderValidation {
 /**
  * Validates the records of one partition in a Produce request (v3+): exactly one magic-2
  * batch, intact and within max.message.bytes. Returns `{ error: 0 }` when it may be
- * appended, else the Kafka error code for that partition and a reason.
+ * appended (with `records` when a rebuilt batch is to be stored instead), else the Kafka
+ * error code for that partition and a reason. `topicPartition` ("topic-partition") goes
+ * into the messages that name it, as Kafka's do.
  */
-export function validateProducedRecords(records: Buffer, config: ValidatedConfig, now: number = Date.now()): ValidationResult {
+export function validateProducedRecords(records: Buffer, config: ValidatedConfig, now: number = Date.now(), topicPartition = ''): ValidationResult {
   const header = validateBatchHeader(records, config)
   if (header.error !== ErrorCode.NONE) return { error: header.error, message: header.message }
   let body: Buffer
@@ -57,7 +68,7 @@ export function validateProducedRecords(records: Buffer, config: ValidatedConfig
     if (err instanceof CompressionError) return invalid(ErrorCode.CORRUPT_MESSAGE, err.message)
     throw err
   }
-  return validateRecordsBody(records, body, config, now)
+  return validateRecordsBody(records, body, config, now, topicPartition)
 }
 
 /** A batch whose header passed: its codec, so its body can be decompressed (possibly elsewhere) before validateRecordsBody. */
@@ -112,23 +123,40 @@ export function validateBatchHeader(records: Buffer, config: Pick<ValidatedConfi
 
 /**
  * The record-level checks of a batch whose header passed, given its records body
- * (decompressed when the batch is compressed). May set the batch's maxTimestamp.
+ * (decompressed when the batch is compressed). May set the batch's maxTimestamp; returns
+ * the batch rebuilt in the topic's codec as `records` when that differs from its own.
  */
-export function validateRecordsBody(records: Buffer, body: Buffer, config: ValidatedConfig, now: number): ValidationResult {
+export function validateRecordsBody(records: Buffer, body: Buffer, config: ValidatedConfig, now: number, topicPartition = ''): ValidationResult {
   const attributes = batchAttributes(records, 0)
   const count = batchRecordCount(records, 0)
   const logAppendTime = config.messageTimestampType === 'LogAppendTime'
-  const checked = checkRecords(body, count, readInt64(records, BASE_TIMESTAMP_OFFSET), logAppendTime ? null : config, now)
+  const keysFor = config.cleanupPolicy?.includes('compact') === true ? topicPartition : null
+  const checked = checkRecords(body, count, readInt64(records, BASE_TIMESTAMP_OFFSET), logAppendTime ? null : config, now, keysFor)
   if (typeof checked === 'string') return invalid(ErrorCode.INVALID_RECORD, checked)
   if (checked.errors !== null) {
-    return { error: ErrorCode.INVALID_TIMESTAMP, message: 'One or more records have been rejected due to invalid timestamp', recordErrors: checked.errors }
+    // Kafka's processRecordErrors: any timestamp error makes it INVALID_TIMESTAMP.
+    if (checked.timestampErrors) return { error: ErrorCode.INVALID_TIMESTAMP, message: 'One or more records have been rejected due to invalid timestamp', recordErrors: checked.errors }
+    const shown = checked.errors.slice(0, 3).map((e) => `RecordError(batchIndex=${e.batchIndex}, message='${e.message}')`)
+    return {
+      error: ErrorCode.INVALID_RECORD,
+      message: `One or more records have been rejected due to ${checked.errors.length} record errors in total, and only showing the first three errors at most: [${shown.join(', ')}]`,
+      recordErrors: checked.errors,
+    }
   }
   // As Kafka's LogValidator: a CreateTime batch carries the largest timestamp of its records.
   if (!logAppendTime && (attributes & TIMESTAMP_TYPE_MASK) === 0 && readInt64(records, MAX_TIMESTAMP_OFFSET) !== checked.maxTimestamp) {
     writeInt64(records, MAX_TIMESTAMP_OFFSET, checked.maxTimestamp)
     updateBatchCrc(records, 0)
   }
-  return VALID
+  const source = attributes & COMPRESSION_CODEC_MASK
+  const target = targetCodec(config, source)
+  if (target === source) return VALID
+  const rebuilt = recompressBatch(records, body, target, compressionLevels(config))
+  // UnifiedLog checks the size again when validation may have changed it (Kafka's message, its missing space included).
+  if (rebuilt.length > config.maxMessageBytes) {
+    return invalid(ErrorCode.MESSAGE_TOO_LARGE, `Message batch size is ${rebuilt.length} bytes in append topartition ${topicPartition} which exceeds the maximum configured size of ${config.maxMessageBytes}.`)
+  }
+  return { error: ErrorCode.NONE, records: rebuilt }
 }
 
 const INT32_MIN = -2147483648
@@ -136,14 +164,17 @@ const INT32_MAX = 2147483647
 
 /**
  * Walks `count` records of an uncompressed record body (Kafka's DefaultRecord layout).
- * Returns why the structure is invalid, or the largest timestamp and the records whose
- * timestamps fall outside the bounds (`bounds` null: not checked, LogAppendTime).
+ * Returns why the structure is invalid, or the largest timestamp and the records refused:
+ * without a key when `keysFor` (the topic-partition named in the message) is not null, else
+ * with a timestamp outside the bounds (`bounds` null: not checked, LogAppendTime).
  */
-function checkRecords(body: Buffer, count: number, baseTimestamp: number, bounds: ValidatedConfig | null, now: number): string | { maxTimestamp: number; errors: RecordError[] | null } {
+function checkRecords(body: Buffer, count: number, baseTimestamp: number, bounds: ValidatedConfig | null, now: number, keysFor: string | null): string | { maxTimestamp: number; errors: RecordError[] | null; timestampErrors: boolean } {
   const end = body.length
   let p = 0
   let maxTimestamp = NO_TIMESTAMP
   let errors: RecordError[] | null = null
+  let timestampErrors = false
+  let keyless = false
   const earliest = bounds === null ? 0 : now - bounds.messageTimestampBeforeMaxMs
   const latest = bounds === null ? 0 : now + bounds.messageTimestampAfterMaxMs
   // Varints are read inline: this runs for every record produced.
@@ -182,6 +213,7 @@ function checkRecords(body: Buffer, count: number, baseTimestamp: number, bounds
     for (const what of ['key', 'value']) {
       if ((bad = int32(recordEnd, `${what} length`, i)) !== null) return bad
       if (value < -1) return `record ${i}: invalid ${what} length ${value}`
+      if (what === 'key') keyless = value === -1
       if (value > 0) {
         if (p + value > recordEnd) return `record ${i}: ${what} of ${value} bytes runs past the end of the record`
         p += value
@@ -204,7 +236,11 @@ function checkRecords(body: Buffer, count: number, baseTimestamp: number, bounds
     }
     if (p !== recordEnd) return `record ${i}: its fields end ${recordEnd - p} bytes before its declared length`
     if (timestamp > maxTimestamp) maxTimestamp = timestamp
-    if (bounds !== null && timestamp !== NO_TIMESTAMP && (timestamp < earliest || timestamp > latest)) {
+    // One error per record, the key's first (LogValidator.validateRecord).
+    if (keysFor !== null && keyless) {
+      ;(errors ??= []).push({ batchIndex: i, message: `Compacted topic cannot accept message without key in topic partition ${keysFor}` })
+    } else if (bounds !== null && timestamp !== NO_TIMESTAMP && (timestamp < earliest || timestamp > latest)) {
+      timestampErrors = true
       ;(errors ??= []).push({
         batchIndex: i,
         message: `Timestamp ${timestamp} of message with offset ${i} is out of range. The timestamp should be within [${earliest}, ${latest}]`,
@@ -212,5 +248,5 @@ function checkRecords(body: Buffer, count: number, baseTimestamp: number, bounds
     }
   }
   if (p !== end) return `Incorrect declared batch size: ${end - p} bytes remain after the last of ${count} records`
-  return { maxTimestamp, errors }
+  return { maxTimestamp, errors, timestampErrors }
 }

@@ -20,6 +20,7 @@ import { ProducerStateManager, producerBatchAt, type CompletedTxn, type Producer
 import { buildEndTxnMarkerBatch } from '../protocol/records/record-batch-builder.ts'
 import { SNAPSHOT_SUFFIX } from './log-file-names.ts'
 import { TXN_INDEX_SUFFIX, type AbortedTxn } from './txn-index.ts'
+import { recoverCleanerSwaps } from './cleaner-swap.ts'
 
 export { StorageError } from './storage-error.ts'
 export type { OffsetAndTimestamp } from './log-segment.ts'
@@ -43,6 +44,8 @@ export interface OpenLogOptions {
   now: number
   /** producer.id.expiration.ms: producers idle longer are dropped while loading. */
   producerIdExpirationMs?: number
+  /** From cleaner-offset-checkpoint: the first offset the log cleaner has not cleaned. */
+  cleanerCheckpoint?: number
 }
 
 export interface AppendResult {
@@ -114,6 +117,8 @@ export class PartitionLog {
   private snapshotOffset = -1
   /** A snapshot written at a roll and not yet fsynced: the next flush syncs it with the segments. */
   private unsyncedSnapshot: string | null = null
+  /** The log cleaner's first dirty offset (cleaner-offset-checkpoint); −1 until known: the log start. */
+  firstDirtyOffset = -1
 
   private constructor(io: FileIO, dir: string, config: LogConfig, segments: LogSegment[], logStartOffset: number, report: RecoveryReport) {
     this.io = io
@@ -139,6 +144,8 @@ export class PartitionLog {
       io.mkdirp(dir)
       io.fsyncDir(parentDir(dir))
     }
+    // A clean interrupted by a crash leaves either the old segments or the cleaned one, never both.
+    if (existed) recoverCleanerSwaps(io, dir)
     const names = io.readdir(dir)
     const bases: number[] = []
     const present = new Set(names)
@@ -193,6 +200,7 @@ export class PartitionLog {
       for (let i = 0; i < segments.length - 1; i++) segments[i]!.onBecomeInactive()
 
       const log = new PartitionLog(io, dir, config, segments, logStartOffset, report)
+      if (options.cleanerCheckpoint !== undefined) log.firstDirtyOffset = options.cleanerCheckpoint
       log.loadProducerState(names, options.now, options.producerIdExpirationMs)
       if (report.deletedSegments > 0 || !existed) log.dirNeedsSync = true
       if (segments.some((s) => s.recovered) || report.deletedSegments > 0) {
@@ -366,6 +374,37 @@ export class PartitionLog {
     return this.segments[this.segments.length - 1]!
   }
 
+  /** For the log cleaner (same thread): the segments, oldest first, the last one active. */
+  get segmentList(): readonly LogSegment[] {
+    return this.segments
+  }
+
+  /** For the log cleaner: the file layer of this log. */
+  get fileIO(): FileIO {
+    return this.io
+  }
+
+  /** Neither offline nor closed. */
+  get isWritable(): boolean {
+    return this.offline === null && !this.closed
+  }
+
+  /**
+   * The log cleaner's swap (Kafka's replaceSegments), after cleaner-swap.ts has put the
+   * files in place: `fresh` takes the place of `old`, consecutive non-active segments.
+   */
+  replaceSegments(old: readonly LogSegment[], fresh: LogSegment): void {
+    const at = this.segments.indexOf(old[0]!)
+    if (at < 0 || at + old.length >= this.segments.length) throw new Error(`replaceSegments: segments of ${this.dir} changed`)
+    this.segments.splice(at, old.length, fresh)
+    this.dirNeedsSync = true
+  }
+
+  /** Wraps a cleaner failure the way every other failed write is: the log goes offline. */
+  failedClean(err: unknown): StorageError {
+    return this.goOffline('log cleaning', err)
+  }
+
   /**
    * Appends validated records (normally exactly one batch): assigns offsets by patching
    * each baseOffset in place (partitionLeaderEpoch = 0), applies LogAppendTime when the
@@ -476,9 +515,12 @@ export class PartitionLog {
   private maybeRoll(size: number, lastOffset: number, now: number): void {
     const active = this.active
     if (active.size === 0) return
+    const config = this._config
+    // As Kafka's LogConfig.maxSegmentMs: a compacted log rolls by max.compaction.lag.ms too, or its newest records would never become cleanable.
+    const rollMs = config.cleanupPolicy.includes('compact') ? Math.min(config.segmentMs, config.maxCompactionLagMs) : config.segmentMs
     if (
-      active.size + size > this._config.segmentBytes ||
-      now - active.rollBaseTime > this._config.segmentMs ||
+      active.size + size > config.segmentBytes ||
+      now - active.rollBaseTime > rollMs ||
       lastOffset - active.baseOffset > MAX_RELATIVE_OFFSET ||
       active.isIndexFull
     ) {

@@ -249,6 +249,16 @@ export class ProducerStateManager {
     return { producerId, firstOffset, lastOffset: markerOffset, isAborted }
   }
 
+  /**
+   * For the log cleaner (Kafka's lastRecordsOfActiveProducers): each producer's last data
+   * offset (−1 when its last entry is a marker) and epoch, whose batch must be kept.
+   */
+  lastRecords(): Map<number, { lastDataOffset: number; epoch: number }> {
+    const out = new Map<number, { lastDataOffset: number; epoch: number }>()
+    for (const e of this.producers.values()) out.set(e.producerId, { lastDataOffset: e.batches[e.batches.length - 1]?.lastOffset ?? -1, epoch: e.epoch })
+    return out
+  }
+
   /** The first offset of the oldest open transaction, or −1 when none is open (the last stable offset's bound). */
   firstUnstableOffset(): number {
     let first = -1

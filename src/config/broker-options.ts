@@ -3,19 +3,56 @@ import { resolve as resolvePath } from 'node:path'
 import { ConfigError, InvalidValue, invalidValueError } from './config-error.ts'
 import { FSYNC_MODES, LOG_LEVELS, OPTION_SPECS } from './options-table.ts'
 import { parseTopicDefault, TOPIC_DEFAULT_KEYS } from './topic-defaults.ts'
-import { isWildcardHost } from './values.ts'
+import { DEFAULT_PROTOCOL_MAP, formatListenerList, parseListenerList, resolveListeners, type ListenerConfig } from './listeners.ts'
 
 export { ConfigError } from './config-error.ts'
 export { FSYNC_MODES, LOG_LEVELS } from './options-table.ts'
 
 export type LogLevel = typeof LOG_LEVELS[number]
 export type FsyncMode = typeof FSYNC_MODES[number]
+export type SslClientAuth = 'none' | 'requested' | 'required'
 
 export interface BrokerOptions {
-  /** Listen address. */
+  /** Listen address of the first listener. */
   host: string
-  /** 0 = ephemeral port (tests). */
+  /** Port of the first listener; 0 = ephemeral port (tests). */
   port: number
+  /** listeners, NAME://host:port,...: the first one's host and port are `host` and `port`. */
+  listeners: string
+  /** advertised.listeners; '' = every listener advertises its own address. */
+  advertisedListeners: string
+  /** listener.security.protocol.map */
+  listenerSecurityProtocolMap: string
+  /** ssl.keystore.type (PEM only) */
+  sslKeystoreType: string
+  /** ssl.keystore.location: PEM with the private key and certificate chain; '' = none. */
+  sslKeystoreLocation: string
+  /** ssl.key.password */
+  sslKeyPassword: string
+  /** ssl.keystore.certificate.chain (inline PEM) */
+  sslKeystoreCertificateChain: string
+  /** ssl.keystore.key (inline PEM) */
+  sslKeystoreKey: string
+  /** ssl.truststore.type (PEM only) */
+  sslTruststoreType: string
+  /** ssl.truststore.location */
+  sslTruststoreLocation: string
+  /** ssl.truststore.certificates (inline PEM) */
+  sslTruststoreCertificates: string
+  /** ssl.client.auth */
+  sslClientAuth: SslClientAuth
+  /** ssl.principal.mapping.rules */
+  sslPrincipalMappingRules: string
+  /** sasl.enabled.mechanisms, comma-separated */
+  saslEnabledMechanisms: string
+  /** connections.max.reauth.ms (0: SASL sessions never expire) */
+  connectionsMaxReauthMs: number
+  /** authorizer.class.name: '' (no ACLs, everyone allowed) or Kafka's StandardAuthorizer */
+  authorizerClassName: string
+  /** super.users, semicolon-separated principals */
+  superUsers: string
+  /** allow.everyone.if.no.acl.found (only with an authorizer) */
+  allowEveryoneIfNoAclFound: boolean
   /** HTTP listener (/metrics, /healthz, /readyz) on the same host; -1: none. */
   httpPort: number
   /** Defaults to host, or 'localhost' when host is a wildcard address. */
@@ -63,6 +100,14 @@ export interface BrokerOptions {
   transactionAbortTimedOutTransactionCleanupIntervalMs: number
   /** max.incremental.fetch.session.cache.slots */
   maxIncrementalFetchSessionCacheSlots: number
+  /** log.cleaner.enable */
+  logCleanerEnable: boolean
+  /** log.cleaner.backoff.ms */
+  logCleanerBackoffMs: number
+  /** log.cleaner.io.max.bytes.per.second (Number.MAX_VALUE: unlimited) */
+  logCleanerIoMaxBytesPerSecond: number
+  /** log.cleaner.dedupe.buffer.size */
+  logCleanerDedupeBufferSize: number
   /** Optional override; otherwise generated and persisted by the broker. */
   clusterId?: string
   /** Broker-level defaults keyed by Kafka *topic* config name, e.g. {'segment.bytes': '1073741824'}. */
@@ -81,7 +126,7 @@ export interface ResolveOptions {
   sources?: Readonly<Record<string, string>>
 }
 
-function baseDefaults (embedded: boolean): Omit<BrokerOptions, 'advertisedHost' | 'clusterId' | 'topicDefaults'> {
+function baseDefaults (embedded: boolean): Omit<BrokerOptions, 'advertisedHost' | 'clusterId' | 'topicDefaults' | 'listeners'> {
   return {
     host: '127.0.0.1',
     port: embedded ? 0 : 9092,
@@ -112,7 +157,28 @@ function baseDefaults (embedded: boolean): Omit<BrokerOptions, 'advertisedHost' 
     transactionStateLogNumPartitions: 50,
     transactionMaxTimeoutMs: 900000,
     transactionAbortTimedOutTransactionCleanupIntervalMs: 10000,
-    maxIncrementalFetchSessionCacheSlots: 1000
+    maxIncrementalFetchSessionCacheSlots: 1000,
+    logCleanerEnable: true,
+    logCleanerBackoffMs: 15000,
+    logCleanerIoMaxBytesPerSecond: Number.MAX_VALUE,
+    logCleanerDedupeBufferSize: 134217728,
+    advertisedListeners: '',
+    listenerSecurityProtocolMap: DEFAULT_PROTOCOL_MAP,
+    sslKeystoreType: 'PEM',
+    sslKeystoreLocation: '',
+    sslKeyPassword: '',
+    sslKeystoreCertificateChain: '',
+    sslKeystoreKey: '',
+    sslTruststoreType: 'PEM',
+    sslTruststoreLocation: '',
+    sslTruststoreCertificates: '',
+    sslClientAuth: 'none',
+    sslPrincipalMappingRules: 'DEFAULT',
+    saslEnabledMechanisms: 'PLAIN,SCRAM-SHA-256,SCRAM-SHA-512',
+    connectionsMaxReauthMs: 0,
+    authorizerClassName: '',
+    superUsers: '',
+    allowEveryoneIfNoAclFound: false
   }
 }
 
@@ -160,14 +226,44 @@ export function resolveBrokerOptions (partial: Partial<BrokerOptions>, opts: Res
     )
   }
 
-  if (out.advertisedHost === undefined) {
-    const h = out.host as string
-    out.advertisedHost = isWildcardHost(h) ? 'localhost' : h
-  }
+  resolveListenerOptions(raw, out, sourceOf)
   out.dataDir = resolvePath(opts.cwd ?? process.cwd(), out.dataDir as string)
   out.topicDefaults = resolveTopicDefaults(raw.topicDefaults, sourceOf)
   if (out.clusterId === undefined) delete out.clusterId
   return out as unknown as BrokerOptions
+}
+
+// host/port/advertisedHost/advertisedPort describe the first listener: given explicitly
+// they override it (so `--port 0` still works with a listeners list from a file), and
+// otherwise they are read from it.
+function resolveListenerOptions (raw: Record<string, unknown>, out: Record<string, unknown>, sourceOf: (key: string) => string): void {
+  const list = raw.listeners === undefined
+    ? [{ name: 'PLAINTEXT', host: out.host as string, port: out.port as number }]
+    : parseListenerList(out.listeners)
+  const first = list[0]
+  if (raw.listeners !== undefined) {
+    if (raw.host === undefined) out.host = first.host
+    else first.host = out.host as string
+    if (raw.port === undefined) out.port = first.port
+    else first.port = out.port as number
+  }
+  out.listeners = formatListenerList(list)
+  let resolved
+  try {
+    resolved = resolveListeners(out.listeners as string, out.advertisedListeners as string, out.listenerSecurityProtocolMap as string)
+  } catch (err) {
+    const key = raw.advertisedListeners !== undefined && /advertised/.test((err as Error).message) ? 'advertisedListeners' : 'listeners'
+    throw new ConfigError(`Invalid listener configuration (${sourceOf(key)}): ${(err as Error).message}`, key, sourceOf(key))
+  }
+  if (out.advertisedHost === undefined) out.advertisedHost = resolved[0].advertisedHost
+  if (raw.advertisedPort === undefined) out.advertisedPort = resolved[0].advertisedPort
+}
+
+/** The listeners to bind, the first carrying advertisedHost/advertisedPort (which may override it). */
+export function listenerConfigs (options: BrokerOptions): ListenerConfig[] {
+  const list = resolveListeners(options.listeners, options.advertisedListeners, options.listenerSecurityProtocolMap)
+  list[0] = { ...list[0], advertisedHost: options.advertisedHost, advertisedPort: options.advertisedPort }
+  return list
 }
 
 function resolveTopicDefaults (value: unknown, sourceOf: (key: string) => string): Record<string, string> {

@@ -3,7 +3,7 @@ import { resolveBrokerOptions, type BrokerOptions } from './broker-options.ts'
 import { ConfigError, InvalidValue, invalidValueError } from './config-error.ts'
 import { readConfigFile } from './config-file.ts'
 import { IGNORED_KAFKA_KEYS } from './kafka-ignored.ts'
-import { parseListener } from './listeners.ts'
+import { parseListenerList } from './listeners.ts'
 import { OPTION_SPECS, type OptionSpec } from './options-table.ts'
 import { closest } from './suggest.ts'
 import { BROKER_LOG_KEYS, brokerLogKey, convertBrokerLogValue } from './topic-defaults.ts'
@@ -66,7 +66,7 @@ for (const spec of OPTION_SPECS) {
   for (const k of spec.kafkaKeys) SPEC_BY_FILE_KEY.set(k, spec)
 }
 
-const SPECIAL_FILE_KEYS = ['listeners', 'advertised.listeners', 'topicDefaults'] as const
+const SPECIAL_FILE_KEYS = ['topicDefaults'] as const
 
 /** Every key accepted in a config file or by --set. */
 export const FILE_KEYS: readonly string[] = [
@@ -119,6 +119,15 @@ export function loadConfig (input: LoadConfigInput): LoadedConfig {
   // Null prototype: a "__proto__" key from a JSON file must stay data and be rejected as unknown.
   const topicDefaults: Record<string, unknown> = Object.create(null) as Record<string, unknown>
   for (const layer of [fileLayer, envLayer, flagLayer]) {
+    // A listeners list replaces the first listener's address given by a lower source.
+    if (layer.options.has('listeners')) {
+      for (const name of ['host', 'port']) {
+        if (!layer.options.has(name)) {
+          delete partial[name]
+          delete sources[name]
+        }
+      }
+    }
     for (const [name, s] of layer.options) {
       partial[name] = s.value
       sources[name] = s.source
@@ -216,6 +225,21 @@ function envToLayer (env: Readonly<Record<string, string | undefined>>): Layer {
 
 /** Applies one Kafka-style or camelCase key, as found in a config file or --set. */
 function applyKey (layer: Layer, key: string, value: unknown, where: string, source: string, warnings: string[]): void {
+  if (key === 'listeners') {
+    // The first listener is also host/port: saying both in one source must agree.
+    let first: { host: string, port: number }
+    try {
+      first = parseListenerList(value)[0]
+    } catch (err) {
+      if (err instanceof InvalidValue) throw invalidValueError(key, source, value, err.expected)
+      throw err
+    }
+    layer.set('listeners', { value, source, spelledAs: key })
+    layer.set('host', { value: first.host, source, spelledAs: key })
+    layer.set('port', { value: first.port, source, spelledAs: key })
+    return
+  }
+
   const spec = SPEC_BY_FILE_KEY.get(key)
   if (spec !== undefined) {
     if (key === 'log.dirs' && typeof value === 'string' && value.includes(',')) {
@@ -226,19 +250,6 @@ function applyKey (layer: Layer, key: string, value: unknown, where: string, sou
     return
   }
 
-  if (key === 'listeners' || key === 'advertised.listeners') {
-    let parsed: { host: string, port: string }
-    try {
-      parsed = parseListener(value)
-    } catch (err) {
-      if (err instanceof InvalidValue) throw invalidValueError(key, source, value, err.expected)
-      throw err
-    }
-    const advertised = key === 'advertised.listeners'
-    layer.set(advertised ? 'advertisedHost' : 'host', { value: parsed.host, source, spelledAs: key })
-    layer.set(advertised ? 'advertisedPort' : 'port', { value: parsed.port, source, spelledAs: key })
-    return
-  }
 
   if (key === 'topicDefaults') {
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {

@@ -2,9 +2,14 @@ import type { BrokerOptions } from './broker-options.ts'
 import {
   advertisedHost, boolean, clusterId, host, integer, nonEmptyString, oneOf, type Parser
 } from './values.ts'
+import { advertisedListenerList, listenerList, optionalText, pemType, principalRules, protocolMap, saslMechanisms } from './security-values.ts'
+import { DEFAULT_PROTOCOL_MAP } from './listeners.ts'
+import { authorizerClass, superUserList } from './authorizer-values.ts'
+import { InvalidValue } from './config-error.ts'
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 export const FSYNC_MODES = ['always', 'interval', 'never'] as const
+export const SSL_CLIENT_AUTH = ['none', 'requested', 'required'] as const
 
 const INT32_MAX = 2147483647
 
@@ -22,10 +27,19 @@ export interface OptionSpec {
   readonly valueHint: string
   readonly defaultText: string
   readonly help: string
+  /** A secret: DescribeConfigs reports it with a null value and isSensitive, as Kafka does for passwords. */
+  readonly sensitive?: boolean
 }
 
 // One row per option: flag, env var, file keys, parser and help text stay in
 // sync because usage, docs tests and loadConfig all read this table.
+// Kafka's log.cleaner.io.max.bytes.per.second is a double whose default (Double.MAX_VALUE) means no limit.
+function positiveNumber (value: unknown): number {
+  const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN
+  if (!(n > 0)) throw new InvalidValue('a number > 0')
+  return Math.min(n, Number.MAX_VALUE)
+}
+
 export const OPTION_SPECS: readonly OptionSpec[] = [
   {
     name: 'host', parse: host, flag: 'host', env: 'SAMSA_HOST', kafkaKeys: [],
@@ -34,6 +48,18 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   {
     name: 'port', parse: integer(0, 65535), flag: 'port', env: 'SAMSA_PORT', kafkaKeys: [],
     valueHint: '<port>', defaultText: '9092', help: 'TCP port to listen on (0 = pick a free port)'
+  },
+  {
+    name: 'listeners', parse: listenerList, flag: 'listeners', env: 'SAMSA_LISTENERS', kafkaKeys: ['listeners'],
+    valueHint: '<list>', defaultText: 'PLAINTEXT://host:port', help: 'listeners as NAME://host:port,... (the first one is also host/port)'
+  },
+  {
+    name: 'advertisedListeners', parse: advertisedListenerList, env: 'SAMSA_ADVERTISED_LISTENERS', kafkaKeys: ['advertised.listeners'],
+    valueHint: '<list>', defaultText: 'each listener\'s own address', help: 'addresses clients are told per listener, NAME://host:port,...'
+  },
+  {
+    name: 'listenerSecurityProtocolMap', parse: protocolMap, env: 'SAMSA_LISTENER_SECURITY_PROTOCOL_MAP', kafkaKeys: ['listener.security.protocol.map'],
+    valueHint: '<map>', defaultText: DEFAULT_PROTOCOL_MAP, help: 'listener name to security protocol (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL)'
   },
   {
     name: 'advertisedHost', parse: advertisedHost, flag: 'advertised-host', env: 'SAMSA_ADVERTISED_HOST', kafkaKeys: [],
@@ -142,6 +168,82 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   {
     name: 'maxIncrementalFetchSessionCacheSlots', parse: integer(0, INT32_MAX), env: 'SAMSA_MAX_INCREMENTAL_FETCH_SESSION_CACHE_SLOTS', kafkaKeys: ['max.incremental.fetch.session.cache.slots'],
     valueHint: '<n>', defaultText: '1000', help: 'incremental fetch sessions (KIP-227) the broker keeps; 0 = none'
+  },
+  {
+    name: 'logCleanerEnable', parse: boolean, env: 'SAMSA_LOG_CLEANER_ENABLE', kafkaKeys: ['log.cleaner.enable'],
+    valueHint: '<bool>', defaultText: 'true', help: 'run the log cleaner, which compacts topics whose cleanup.policy has compact'
+  },
+  {
+    name: 'logCleanerBackoffMs', parse: integer(0, Number.MAX_SAFE_INTEGER), env: 'SAMSA_LOG_CLEANER_BACKOFF_MS', kafkaKeys: ['log.cleaner.backoff.ms'],
+    valueHint: '<ms>', defaultText: '15000 (15 seconds)', help: 'how long the log cleaner waits when no log needs cleaning'
+  },
+  {
+    name: 'logCleanerIoMaxBytesPerSecond', parse: positiveNumber, env: 'SAMSA_LOG_CLEANER_IO_MAX_BYTES_PER_SECOND', kafkaKeys: ['log.cleaner.io.max.bytes.per.second'],
+    valueHint: '<bytes>', defaultText: 'unlimited', help: 'bytes per second the log cleaner may read and write, all shards together'
+  },
+  {
+    name: 'logCleanerDedupeBufferSize', parse: integer(1024 * 1024, Number.MAX_SAFE_INTEGER), env: 'SAMSA_LOG_CLEANER_DEDUPE_BUFFER_SIZE', kafkaKeys: ['log.cleaner.dedupe.buffer.size'],
+    valueHint: '<bytes>', defaultText: '134217728 (128 MiB)', help: 'memory for the log cleaner\'s key maps, split between the shards (allocated only as large as a clean needs)'
+  },
+  {
+    name: 'sslKeystoreType', parse: pemType, env: 'SAMSA_SSL_KEYSTORE_TYPE', kafkaKeys: ['ssl.keystore.type'],
+    valueHint: 'PEM', defaultText: 'PEM', help: 'format of the key store (PEM only)'
+  },
+  {
+    name: 'sslKeystoreLocation', parse: optionalText, env: 'SAMSA_SSL_KEYSTORE_LOCATION', kafkaKeys: ['ssl.keystore.location'],
+    valueHint: '<file>', defaultText: 'none', help: 'PEM file with the private key and the certificate chain of SSL/SASL_SSL listeners'
+  },
+  {
+    name: 'sslKeyPassword', parse: optionalText, env: 'SAMSA_SSL_KEY_PASSWORD', kafkaKeys: ['ssl.key.password'], sensitive: true,
+    valueHint: '<password>', defaultText: 'none', help: 'password of an encrypted private key'
+  },
+  {
+    name: 'sslKeystoreCertificateChain', parse: optionalText, env: 'SAMSA_SSL_KEYSTORE_CERTIFICATE_CHAIN', kafkaKeys: ['ssl.keystore.certificate.chain'],
+    valueHint: '<pem>', defaultText: 'none', help: 'the certificate chain inline, in PEM (instead of ssl.keystore.location)'
+  },
+  {
+    name: 'sslKeystoreKey', parse: optionalText, env: 'SAMSA_SSL_KEYSTORE_KEY', kafkaKeys: ['ssl.keystore.key'], sensitive: true,
+    valueHint: '<pem>', defaultText: 'none', help: 'the private key inline, in PEM (instead of ssl.keystore.location)'
+  },
+  {
+    name: 'sslTruststoreType', parse: pemType, env: 'SAMSA_SSL_TRUSTSTORE_TYPE', kafkaKeys: ['ssl.truststore.type'],
+    valueHint: 'PEM', defaultText: 'PEM', help: 'format of the trust store (PEM only)'
+  },
+  {
+    name: 'sslTruststoreLocation', parse: optionalText, env: 'SAMSA_SSL_TRUSTSTORE_LOCATION', kafkaKeys: ['ssl.truststore.location'],
+    valueHint: '<file>', defaultText: 'none', help: 'PEM file of the CA certificates client certificates must chain to'
+  },
+  {
+    name: 'sslTruststoreCertificates', parse: optionalText, env: 'SAMSA_SSL_TRUSTSTORE_CERTIFICATES', kafkaKeys: ['ssl.truststore.certificates'],
+    valueHint: '<pem>', defaultText: 'none', help: 'the trusted CA certificates inline, in PEM'
+  },
+  {
+    name: 'sslClientAuth', parse: oneOf(SSL_CLIENT_AUTH), env: 'SAMSA_SSL_CLIENT_AUTH', kafkaKeys: ['ssl.client.auth'],
+    valueHint: '<mode>', defaultText: 'none', help: 'client certificates on SSL listeners: none, requested or required'
+  },
+  {
+    name: 'sslPrincipalMappingRules', parse: principalRules, env: 'SAMSA_SSL_PRINCIPAL_MAPPING_RULES', kafkaKeys: ['ssl.principal.mapping.rules'],
+    valueHint: '<rules>', defaultText: 'DEFAULT', help: 'how a client certificate\'s subject becomes a user name (RULE:pattern/replacement/[LU], DEFAULT)'
+  },
+  {
+    name: 'saslEnabledMechanisms', parse: saslMechanisms, env: 'SAMSA_SASL_ENABLED_MECHANISMS', kafkaKeys: ['sasl.enabled.mechanisms'],
+    valueHint: '<list>', defaultText: 'PLAIN,SCRAM-SHA-256,SCRAM-SHA-512', help: 'SASL mechanisms offered on SASL listeners'
+  },
+  {
+    name: 'connectionsMaxReauthMs', parse: integer(0, Number.MAX_SAFE_INTEGER), env: 'SAMSA_CONNECTIONS_MAX_REAUTH_MS', kafkaKeys: ['connections.max.reauth.ms'],
+    valueHint: '<ms>', defaultText: '0 (sessions never expire)', help: 'SASL session lifetime; clients re-authenticate before it ends (KIP-368)'
+  },
+  {
+    name: 'authorizerClassName', parse: authorizerClass, env: 'SAMSA_AUTHORIZER_CLASS_NAME', kafkaKeys: ['authorizer.class.name'],
+    valueHint: '<class>', defaultText: 'none (no ACLs)', help: 'org.apache.kafka.metadata.authorizer.StandardAuthorizer turns ACLs on'
+  },
+  {
+    name: 'superUsers', parse: superUserList, env: 'SAMSA_SUPER_USERS', kafkaKeys: ['super.users'],
+    valueHint: '<list>', defaultText: 'none', help: 'principals that pass every ACL check, User:a;User:b'
+  },
+  {
+    name: 'allowEveryoneIfNoAclFound', parse: boolean, env: 'SAMSA_ALLOW_EVERYONE_IF_NO_ACL_FOUND', kafkaKeys: ['allow.everyone.if.no.acl.found'],
+    valueHint: '<bool>', defaultText: 'false', help: 'with an authorizer, allow access to resources no ACL covers'
   },
   {
     name: 'clusterId', parse: clusterId, flag: 'cluster-id', env: 'SAMSA_CLUSTER_ID', kafkaKeys: ['cluster.id'],

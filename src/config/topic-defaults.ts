@@ -15,7 +15,15 @@ const TOPIC_CONFIG_PARSERS: Record<string, Parser<string>> = {
   'retention.bytes': asString(integer(-1, Number.MAX_SAFE_INTEGER, 'an integer >= -1 (-1 = unlimited)')),
   'cleanup.policy': cleanupPolicy,
   'message.timestamp.before.max.ms': clampedLong,
-  'message.timestamp.after.max.ms': clampedLong
+  'message.timestamp.after.max.ms': clampedLong,
+  'delete.retention.ms': asString(integer(0)),
+  'min.compaction.lag.ms': asString(integer(0)),
+  'max.compaction.lag.ms': clampedPositiveLong,
+  'min.cleanable.dirty.ratio': ratio,
+  'compression.type': oneOf(['producer', 'uncompressed', 'gzip', 'snappy', 'lz4', 'zstd']),
+  'compression.gzip.level': gzipLevel,
+  'compression.lz4.level': asString(integer(1, 17)),
+  'compression.zstd.level': asString(integer(-131072, 22))
 }
 
 export const TOPIC_DEFAULT_KEYS: readonly string[] = Object.keys(TOPIC_CONFIG_PARSERS)
@@ -31,6 +39,27 @@ function clampedLong (value: unknown): string {
   if (!/^\d+$/.test(s)) throw new InvalidValue('an integer >= 0')
   const n = Number(s)
   return String(Number.isSafeInteger(n) ? n : Number.MAX_SAFE_INTEGER)
+}
+
+// Kafka accepts Deflater's 1-9 or -1 (DEFAULT_COMPRESSION), not 0.
+function gzipLevel (value: unknown): string {
+  const expected = 'an integer 1-9, or -1 (zlib\'s default)'
+  const n = integer(-1, 9, expected)(value)
+  if (n === 0) throw new InvalidValue(expected)
+  return String(n)
+}
+
+// max.compaction.lag.ms: ≥ 1, Long.MAX_VALUE (no bound) by default.
+function clampedPositiveLong (value: unknown): string {
+  const s = clampedLong(value)
+  if (s === '0') throw new InvalidValue('an integer >= 1')
+  return s
+}
+
+function ratio (value: unknown): string {
+  const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN
+  if (!(n >= 0 && n <= 1)) throw new InvalidValue('a number between 0 and 1')
+  return String(n)
 }
 
 function cleanupPolicy (value: unknown): string {
@@ -86,8 +115,17 @@ export const BROKER_LOG_KEYS: Readonly<Record<string, BrokerLogKey>> = {
   'log.retention.ms': { topicKey: 'retention.ms', priority: 2 },
   'log.retention.bytes': { topicKey: 'retention.bytes', priority: 0 },
   'log.cleanup.policy': { topicKey: 'cleanup.policy', priority: 0 },
+  'log.cleaner.delete.retention.ms': { topicKey: 'delete.retention.ms', priority: 0 },
+  'log.cleaner.min.compaction.lag.ms': { topicKey: 'min.compaction.lag.ms', priority: 0 },
+  'log.cleaner.max.compaction.lag.ms': { topicKey: 'max.compaction.lag.ms', priority: 0 },
+  'log.cleaner.min.cleanable.ratio': { topicKey: 'min.cleanable.dirty.ratio', priority: 0 },
   'log.message.timestamp.before.max.ms': { topicKey: 'message.timestamp.before.max.ms', priority: 0 },
-  'log.message.timestamp.after.max.ms': { topicKey: 'message.timestamp.after.max.ms', priority: 0 }
+  'log.message.timestamp.after.max.ms': { topicKey: 'message.timestamp.after.max.ms', priority: 0 },
+  // Kafka's broker properties of these names are the topic configs' defaults (KIP-390).
+  'compression.type': { topicKey: 'compression.type', priority: 0 },
+  'compression.gzip.level': { topicKey: 'compression.gzip.level', priority: 0 },
+  'compression.lz4.level': { topicKey: 'compression.lz4.level', priority: 0 },
+  'compression.zstd.level': { topicKey: 'compression.zstd.level', priority: 0 }
 }
 
 export function brokerLogKey (key: string): BrokerLogKey | undefined {

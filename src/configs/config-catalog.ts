@@ -37,10 +37,10 @@ const T = ConfigType
 /** The topic configs of Kafka 4.x, in Kafka's (alphabetical) order. */
 export const TOPIC_CONFIG_INFO: Readonly<Record<string, TopicConfigInfo>> = Object.freeze({
   'cleanup.policy': info(T.LIST, 'delete', ['log.cleanup.policy'], 'delete old segments, compact to the newest record per key, or both'),
-  'compression.gzip.level': info(T.INT, '-1', ['compression.gzip.level'], 'gzip level when the topic recompresses with gzip'),
-  'compression.lz4.level': info(T.INT, '9', ['compression.lz4.level'], 'lz4 level when the topic recompresses with lz4'),
-  'compression.type': info(T.STRING, 'producer', ['compression.type'], 'codec batches are stored with; producer keeps what the producer sent'),
-  'compression.zstd.level': info(T.INT, '3', ['compression.zstd.level'], 'zstd level when the topic recompresses with zstd'),
+  'compression.gzip.level': info(T.INT, '-1', ['compression.gzip.level'], 'gzip level when the topic recompresses to gzip: 1-9, or -1 for zlib\'s default (6)'),
+  'compression.lz4.level': info(T.INT, '9', ['compression.lz4.level'], 'lz4 level when the topic recompresses to lz4: 1-17, all written with LZ4\'s fast compressor (Kafka\'s default level 9)'),
+  'compression.type': info(T.STRING, 'producer', ['compression.type'], 'codec batches are stored with (uncompressed, gzip, snappy, lz4, zstd), batches in another codec are recompressed; producer keeps what the producer sent'),
+  'compression.zstd.level': info(T.INT, '3', ['compression.zstd.level'], 'zstd level when the topic recompresses to zstd: -131072 to 22'),
   'delete.retention.ms': info(T.LONG, '86400000', ['log.cleaner.delete.retention.ms'], 'how long tombstones stay in a compacted topic'),
   'file.delete.delay.ms': info(T.LONG, '60000', ['log.segment.delete.delay.ms'], 'delay before a deleted segment file is removed'),
   'flush.messages': info(T.LONG, LONG_MAX, ['log.flush.interval.messages'], 'records between forced fsyncs (the broker --fsync mode decides here)'),

@@ -185,9 +185,9 @@ export class ConfigManager {
       for (const key of spec.kafkaKeys) {
         if (Object.hasOwn(BROKER_LOG_KEYS, key)) continue
         const v = options[spec.name]
-        const value = v === undefined ? null : String(v)
+        const value = v === undefined || spec.sensitive === true ? null : String(v)
         out.push({
-          name: key, value, readOnly: true, isDefault: false, configSource: ConfigSource.STATIC_BROKER_CONFIG, isSensitive: false,
+          name: key, value, readOnly: true, isDefault: false, configSource: ConfigSource.STATIC_BROKER_CONFIG, isSensitive: spec.sensitive === true,
           synonyms: [{ name: key, value, source: ConfigSource.STATIC_BROKER_CONFIG }],
           configType: typeof v === 'boolean' ? ConfigType.BOOLEAN : typeof v === 'number' ? (Number.isInteger(v) && Math.abs(v) > 2147483647 ? ConfigType.LONG : ConfigType.INT) : ConfigType.STRING,
           documentation: spec.help,

@@ -34,6 +34,13 @@ export interface ReplayedBatch {
   records: DecodedRecord[]
 }
 
+/** What a start-up replay read: batches (markers included) and the records decoded from them. */
+export interface ReplayStats {
+  batches: number
+  records: number
+  ms: number
+}
+
 /** Kafka's Utils.abs(key.hashCode) % partitions, so keys land where Kafka puts them. */
 export function partitionForKey(key: string, partitions: number): number {
   let h = 0
@@ -112,12 +119,26 @@ export class CoordinatorLog {
     }
   }
 
-  /** Replays every partition, batch by batch in offset order within a partition (partitions concurrently). */
-  async replay(visit: (batch: ReplayedBatch) => void): Promise<void> {
+  /**
+   * Replays every partition, batch by batch in offset order within a partition (partitions
+   * concurrently). Logs and returns how much it read, as Kafka logs each partition's load:
+   * with compaction this follows the live keys, not the history.
+   */
+  async replay(visit: (batch: ReplayedBatch) => void): Promise<ReplayStats> {
+    const stats: ReplayStats = { batches: 0, records: 0, ms: 0 }
     const topic = this.host.topics.get(this.topic)
-    if (topic === undefined) return
+    if (topic === undefined) return stats
     this.fixedCount = topic.partitions
-    await Promise.all(Array.from({ length: topic.partitions }, (_, p) => this.replayPartition(p, visit)))
+    const started = performance.now()
+    const counted = (batch: ReplayedBatch): void => {
+      stats.batches++
+      stats.records += batch.records.length
+      visit(batch)
+    }
+    await Promise.all(Array.from({ length: topic.partitions }, (_, p) => this.replayPartition(p, counted)))
+    stats.ms = Math.round(performance.now() - started)
+    this.host.logger.info({ topic: this.topic, ...stats }, 'replayed coordinator topic')
+    return stats
   }
 
   private async replayPartition(partition: number, visit: (batch: ReplayedBatch) => void): Promise<void> {

@@ -20,12 +20,16 @@
 //   INVALID_TXN_STATE on v3-10 and TRANSACTION_ABORTABLE on v11, as Kafka answers; an
 //   older epoch is INVALID_PRODUCER_EPOCH, an unknown producer id
 //   INVALID_PRODUCER_ID_MAPPING.
+// - ACLs: transactional batches need WRITE on the transactional id (else the whole
+//   request TRANSACTIONAL_ID_AUTHORIZATION_FAILED), each topic WRITE (else
+//   TOPIC_AUTHORIZATION_FAILED per partition, before the topic's existence is checked).
 
 import { decodeProduceRequest, type ProduceRequest } from '../../protocol/messages/produce-request.ts'
 import { encodeProduceResponse, type ProduceResponse, type PartitionProduceResponse } from '../../protocol/messages/produce-response.ts'
 import { ErrorCode } from '../../protocol/error-codes.ts'
 import { ATTRIBUTES_OFFSET, BATCH_HEADER_SIZE, PRODUCER_EPOCH_OFFSET, PRODUCER_ID_OFFSET, RECORD_COUNT_OFFSET, TRANSACTIONAL_FLAG_MASK, readInt64 } from '../../protocol/records/record-batch.ts'
 import { defineHandler } from './api-handler.ts'
+import { authorizedTransactionalId, Op, topicChecker } from '../security/authorizer.ts'
 
 function isTransactional(records: Buffer | null): boolean {
   return records !== null && records.length > ATTRIBUTES_OFFSET + 1 && (records.readInt16BE(ATTRIBUTES_OFFSET) & TRANSACTIONAL_FLAG_MASK) !== 0
@@ -61,15 +65,20 @@ export default defineHandler<ProduceRequest, ProduceResponse>({
     }
     if (ctx.header.apiVersion < 3) return refuse(ErrorCode.UNSUPPORTED_VERSION)
     if (req.acks !== -1 && req.acks !== 0 && req.acks !== 1) return refuse(ErrorCode.INVALID_REQUIRED_ACKS)
-    if (req.transactionalId === null && req.topicData.some((t) => t.partitionData.some((p) => isTransactional(p.records)))) {
+    if (req.topicData.some((t) => t.partitionData.some((p) => isTransactional(p.records))) && (req.transactionalId === null || !authorizedTransactionalId(ctx, Op.WRITE, req.transactionalId))) {
       return refuse(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
     }
+    const mayWrite = topicChecker(ctx, Op.WRITE)
 
     const pending: Promise<void>[] = []
     const responses = req.topicData.map((t) => {
       const topic = broker.topics.get(t.name)
       const partitionResponses = t.partitionData.map((p) => {
         const out = partitionResult(p.index, ErrorCode.NONE)
+        if (!mayWrite(t.name)) {
+          out.errorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED
+          return out
+        }
         if (topic === undefined || p.index < 0 || p.index >= topic.partitions) {
           out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
           return out

@@ -30,12 +30,16 @@
 //   v15, >= 0) is from no known replica: NOT_LEADER_OR_FOLLOWER (UNKNOWN_LEADER_EPOCH
 //   when it gives a leader epoch), with current_leader and node_endpoints from v16.
 //   preferred_read_replica is always -1 (no replica selector).
+// - ACLs: a consumer needs READ on each topic, a follower CLUSTER_ACTION on the cluster;
+//   otherwise TOPIC_AUTHORIZATION_FAILED per partition (an unknown topic id stays
+//   UNKNOWN_TOPIC_ID), as KafkaApis answers.
 
 import { decodeFetchRequest, type FetchRequest } from '../../protocol/messages/fetch-request.ts'
 import { encodeFetchResponse, type FetchableTopicResponse, type FetchResponse, type NodeEndpoint, type PartitionData } from '../../protocol/messages/fetch-response.ts'
 import { ErrorCode } from '../../protocol/error-codes.ts'
 import { defineHandler, type RequestContext } from './api-handler.ts'
 import type { TopicInfo } from '../topics/topic-registry.ts'
+import { authorizedCluster, Op, topicChecker } from '../security/authorizer.ts'
 import { fetchKey, INVALID_SESSION_ID, sessionCacheOf, ZERO_UUID, type FetchSessionCache, type PartitionFetch } from '../fetch/fetch-sessions.ts'
 
 const EMPTY = Buffer.alloc(0)
@@ -46,6 +50,8 @@ interface Wanted {
   /** The topic as it was when the request arrived (by name, below v13). */
   info: TopicInfo | undefined
   out: PartitionData
+  /** The principal may not read this topic (checked once per request). */
+  denied?: boolean
 }
 
 function emptyPartition(partitionIndex: number, errorCode: number): PartitionData {
@@ -74,7 +80,7 @@ function worthReading(ctx: RequestContext, wanted: Wanted[], committed: boolean,
   if (follower) return true
   for (const w of wanted) {
     const f = w.fetch
-    if (f.topic === null || w.info === undefined || f.currentLeaderEpoch > LEADER_EPOCH) return true
+    if (f.topic === null || w.info === undefined || w.denied === true || f.currentLeaderEpoch > LEADER_EPOCH) return true
     if (f.topicId !== ZERO_UUID && w.info.id !== f.topicId) return true
     const s = ctx.broker.replicas.bounds(f.topic, f.partition)
     if (s === undefined || f.fetchOffset !== (committed ? s.lastStableOffset : s.highWatermark)) return true
@@ -102,6 +108,7 @@ function answerWithoutRead(ctx: RequestContext, w: Wanted, follower: boolean): P
   const broker = ctx.broker
   const f = w.fetch
   if (f.topic === null) return emptyPartition(f.partition, ErrorCode.UNKNOWN_TOPIC_ID)
+  if (w.denied === true) return emptyPartition(f.partition, ErrorCode.TOPIC_AUTHORIZATION_FAILED)
   const info = broker.topics.get(f.topic)
   if (info === undefined || f.partition < 0 || f.partition >= info.partitions) return emptyPartition(f.partition, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
   if (f.topicId !== ZERO_UUID) {
@@ -285,10 +292,12 @@ export default defineHandler<FetchRequest, FetchResponse>({
       return { throttleTimeMs: 0, errorCode: context.errorCode, sessionId: INVALID_SESSION_ID, responses: [], nodeEndpoints: [] }
     }
 
+    const mayRead = follower ? (authorizedCluster(ctx, Op.CLUSTER_ACTION) ? () => true : () => false) : topicChecker(ctx, Op.READ)
     const wanted: Wanted[] = context.partitions.map((fetch) => ({
       fetch,
       info: fetch.topic === null ? undefined : broker.topics.get(fetch.topic),
       out: emptyPartition(fetch.partition, ErrorCode.NONE),
+      denied: fetch.topic !== null && !mayRead(fetch.topic),
     }))
 
     const responseMaxBytes = req.maxBytes > 0 ? req.maxBytes : 0x7fffffff
@@ -319,7 +328,7 @@ export default defineHandler<FetchRequest, FetchResponse>({
       for (const w of wanted) {
         if (w.out.errorCode !== ErrorCode.NOT_LEADER_OR_FOLLOWER) continue
         w.out.currentLeader = { leaderId: broker.nodeId, leaderEpoch: LEADER_EPOCH }
-        if (nodeEndpoints.length === 0) nodeEndpoints.push({ nodeId: broker.nodeId, host: broker.advertisedHost, port: broker.advertisedPort, rack: null })
+        if (nodeEndpoints.length === 0) nodeEndpoints.push({ nodeId: broker.nodeId, host: ctx.listener.advertisedHost, port: ctx.listener.advertisedPort, rack: null })
       }
     }
 

@@ -12,11 +12,13 @@
 //   least that, through the time index (offset -1 when there is none, or, for
 //   read_committed, when it is at or past the last stable offset).
 // - Earliest and latest come from the main thread's partition cache when it is warm.
+// - ACLs: DESCRIBE on each topic, else TOPIC_AUTHORIZATION_FAILED per partition.
 
 import { decodeListOffsetsRequest, type ListOffsetsRequest } from '../../protocol/messages/list-offsets-request.ts'
 import { encodeListOffsetsResponse, type ListOffsetsResponse, type ListOffsetsPartitionResponse } from '../../protocol/messages/list-offsets-response.ts'
 import { ErrorCode } from '../../protocol/error-codes.ts'
 import { defineHandler } from './api-handler.ts'
+import { Op, topicChecker } from '../security/authorizer.ts'
 
 const LATEST = -1
 const EARLIEST = -2
@@ -38,6 +40,7 @@ export default defineHandler<ListOffsetsRequest, ListOffsetsResponse>({
     const broker = ctx.broker
     const pending: Promise<void>[] = []
     const committed = req.isolationLevel === 1
+    const mayDescribe = topicChecker(ctx, Op.DESCRIBE)
     if (ctx.header.apiVersion === 0) {
       const topics = req.topics.map((t) => {
         const info = broker.topics.get(t.name)
@@ -45,7 +48,8 @@ export default defineHandler<ListOffsetsRequest, ListOffsetsResponse>({
           name: t.name,
           partitions: t.partitions.map((p) => {
             const out = answer(p.partitionIndex, ErrorCode.NONE)
-            if (info === undefined || p.partitionIndex < 0 || p.partitionIndex >= info.partitions) out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+            if (!mayDescribe(t.name)) out.errorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED
+            else if (info === undefined || p.partitionIndex < 0 || p.partitionIndex >= info.partitions) out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
             else if (p.timestamp < EARLIEST) out.errorCode = ErrorCode.UNSUPPORTED_VERSION
             else {
               pending.push(broker.replicas.legacyOffsets(t.name, p.partitionIndex, p.timestamp, Math.max(0, p.maxNumOffsets)).then((r) => {
@@ -63,6 +67,7 @@ export default defineHandler<ListOffsetsRequest, ListOffsetsResponse>({
     const topics = req.topics.map((t) => {
       const info = broker.topics.get(t.name)
       const partitions = t.partitions.map((p) => {
+        if (!mayDescribe(t.name)) return answer(p.partitionIndex, ErrorCode.TOPIC_AUTHORIZATION_FAILED)
         if (info === undefined || p.partitionIndex < 0 || p.partitionIndex >= info.partitions) return answer(p.partitionIndex, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
         if (p.timestamp === LATEST_TIERED) return answer(p.partitionIndex, ErrorCode.NONE)
         const cached = broker.replicas.bounds(t.name, p.partitionIndex)

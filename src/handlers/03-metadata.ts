@@ -7,7 +7,12 @@
 //   field; always for v0-3), an unknown topic is created synchronously with
 //   num.partitions and returned ready, instead of Kafka's first LEADER_NOT_AVAILABLE
 //   (clients then do not have to retry).
-// - Authorized operations (v8+) are reported as "everything" when asked: there are no ACLs.
+// - Authorized operations (v8+), when asked, are the operations the principal's ACLs
+//   allow ("everything" without an authorizer).
+// - ACLs: topics listed in full are those the principal may DESCRIBE; a named topic it
+//   may not describe answers TOPIC_AUTHORIZATION_FAILED, whether it exists or not;
+//   auto-creation needs CREATE on the cluster or on the topic, else
+//   TOPIC_AUTHORIZATION_FAILED (KafkaApis.handleTopicMetadataRequest).
 // Not supported: racks, offline replicas.
 
 import { decodeMetadataRequest, type MetadataRequest } from '../../protocol/messages/metadata-request.ts'
@@ -18,20 +23,22 @@ import { defineHandler } from './api-handler.ts'
 import type { BrokerContext } from '../broker-context.ts'
 import type { TopicInfo } from '../topics/topic-registry.ts'
 import { topicNameProblem } from '../topics/topic-name.ts'
+import { authorizedCluster, authorizedOperations, authorizedTopic, Op, ResourceType } from '../security/authorizer.ts'
+import { CLUSTER_NAME } from '../security/acl-types.ts'
 
 const NO_OPS = -2147483648
 // READ, WRITE, CREATE, DELETE, ALTER, DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS (AclOperation codes)
-const ALL_TOPIC_OPS = [3, 4, 5, 6, 7, 8, 10, 11].reduce((m, op) => m | (1 << op), 0)
+const TOPIC_OPS = [3, 4, 5, 6, 7, 8, 10, 11]
 // CREATE, ALTER, DESCRIBE, CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS, IDEMPOTENT_WRITE
-const ALL_CLUSTER_OPS = [5, 7, 8, 9, 10, 11, 12].reduce((m, op) => m | (1 << op), 0)
+const CLUSTER_OPS = [5, 7, 8, 9, 10, 11, 12]
 
-function describeTopic(broker: BrokerContext, t: TopicInfo, withOps: boolean): MetadataResponseTopic {
+function describeTopic(broker: BrokerContext, t: TopicInfo, withOps: boolean, ops: (name: string) => number): MetadataResponseTopic {
   const node = broker.nodeId
   const partitions = []
   for (let p = 0; p < t.partitions; p++) {
     partitions.push({ errorCode: 0, partitionIndex: p, leaderId: node, leaderEpoch: 0, replicaNodes: [node], isrNodes: [node], offlineReplicas: [] })
   }
-  return { errorCode: 0, name: t.name, topicId: t.id, isInternal: t.internal, partitions, topicAuthorizedOperations: withOps ? ALL_TOPIC_OPS : NO_OPS }
+  return { errorCode: 0, name: t.name, topicId: t.id, isInternal: t.internal, partitions, topicAuthorizedOperations: withOps ? ops(t.name) : NO_OPS }
 }
 
 function topicError(errorCode: number, name: string | null, topicId = ZERO_UUID): MetadataResponseTopic {
@@ -49,10 +56,12 @@ export default defineHandler<MetadataRequest, MetadataResponse>({
     const broker = ctx.broker
     const version = ctx.header.apiVersion
     const withOps = version >= 8 && req.includeTopicAuthorizedOperations
+    const ops = (name: string): number => authorizedOperations(ctx, ResourceType.TOPIC, name, TOPIC_OPS)
+    const mayDescribe = (name: string): boolean => authorizedTopic(ctx, Op.DESCRIBE, name)
     const topics: MetadataResponseTopic[] = []
     const wantsAll = req.topics === null || (version === 0 && req.topics.length === 0)
     if (wantsAll) {
-      for (const t of broker.topics.all()) topics.push(describeTopic(broker, t, withOps))
+      for (const t of broker.topics.all()) if (mayDescribe(t.name)) topics.push(describeTopic(broker, t, withOps, ops))
     } else {
       const allowCreate = broker.options.autoCreateTopics && (version < 4 || req.allowAutoTopicCreation)
       for (const wanted of req.topics!) {
@@ -60,10 +69,15 @@ export default defineHandler<MetadataRequest, MetadataResponse>({
         // just an illegal name.
         if (wanted.name === null || (version >= 10 && wanted.name === '' && wanted.topicId !== ZERO_UUID)) {
           const byId = broker.topics.byId.get(wanted.topicId)
-          topics.push(byId ? describeTopic(broker, byId, withOps) : topicError(ErrorCode.UNKNOWN_TOPIC_ID, null, wanted.topicId))
+          if (byId !== undefined && !mayDescribe(byId.name)) topics.push(topicError(ErrorCode.TOPIC_AUTHORIZATION_FAILED, null, wanted.topicId))
+          else topics.push(byId ? describeTopic(broker, byId, withOps, ops) : topicError(ErrorCode.UNKNOWN_TOPIC_ID, null, wanted.topicId))
           continue
         }
         const name = wanted.name
+        if (!mayDescribe(name)) {
+          topics.push(topicError(ErrorCode.TOPIC_AUTHORIZATION_FAILED, name))
+          continue
+        }
         let t = broker.topics.get(name)
         if (t === undefined) {
           if (topicNameProblem(name) !== null) {
@@ -74,6 +88,10 @@ export default defineHandler<MetadataRequest, MetadataResponse>({
             topics.push(topicError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, name))
             continue
           }
+          if (!authorizedCluster(ctx, Op.CREATE) && !authorizedTopic(ctx, Op.CREATE, name)) {
+            topics.push(topicError(ErrorCode.TOPIC_AUTHORIZATION_FAILED, name))
+            continue
+          }
           const created = await broker.createTopic(name, broker.options.numPartitions, 1, {})
           // A concurrent request may have created it first; that is still a success.
           t = created.topic ?? broker.topics.get(name)
@@ -82,16 +100,16 @@ export default defineHandler<MetadataRequest, MetadataResponse>({
             continue
           }
         }
-        topics.push(describeTopic(broker, t, withOps))
+        topics.push(describeTopic(broker, t, withOps, ops))
       }
     }
     return {
       throttleTimeMs: 0,
-      brokers: [{ nodeId: broker.nodeId, host: broker.advertisedHost, port: broker.advertisedPort, rack: null }],
+      brokers: [{ nodeId: broker.nodeId, host: ctx.listener.advertisedHost, port: ctx.listener.advertisedPort, rack: null }],
       clusterId: broker.clusterId,
       controllerId: broker.nodeId,
       topics,
-      clusterAuthorizedOperations: version >= 8 && version <= 10 && req.includeClusterAuthorizedOperations ? ALL_CLUSTER_OPS : NO_OPS,
+      clusterAuthorizedOperations: version >= 8 && version <= 10 && req.includeClusterAuthorizedOperations ? authorizedOperations(ctx, ResourceType.CLUSTER, CLUSTER_NAME, CLUSTER_OPS) : NO_OPS,
     }
   },
   errorResponse(req, errorCode) {

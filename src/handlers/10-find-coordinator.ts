@@ -14,11 +14,14 @@
 // - Listed from v0 also because librdkafka < 2.11 enables its LZ4 support only when
 //   FindCoordinator includes v0 (protocol-facts §10 trap 2): without it, kcat and
 //   confluent-kafka silently send lz4 batches uncompressed.
+// - ACLs: DESCRIBE on the group (GROUP_AUTHORIZATION_FAILED) or transactional id
+//   (TRANSACTIONAL_ID_AUTHORIZATION_FAILED), per key from v4.
 
 import { decodeFindCoordinatorRequest, type FindCoordinatorRequest } from '../../protocol/messages/find-coordinator-request.ts'
 import { encodeFindCoordinatorResponse, type FindCoordinatorResponse } from '../../protocol/messages/find-coordinator-response.ts'
 import { ErrorCode } from '../../protocol/error-codes.ts'
-import { defineHandler } from './api-handler.ts'
+import { defineHandler, type RequestContext } from './api-handler.ts'
+import { authorizedGroup, authorizedTransactionalId, Op } from '../security/authorizer.ts'
 
 const KeyType = { GROUP: 0, TRANSACTION: 1, SHARE: 2 } as const
 /** Kafka's FindCoordinatorRequest.MIN_BATCHED_VERSION. */
@@ -38,6 +41,12 @@ function errorAnswer(req: FindCoordinatorRequest, errorCode: number, errorMessag
   }
 }
 
+/** KafkaApis: DESCRIBE on the group or the transactional id the key names. */
+function deniedKey(ctx: RequestContext, keyType: number, key: string): number {
+  if (keyType === KeyType.GROUP) return authorizedGroup(ctx, Op.DESCRIBE, key) ? ErrorCode.NONE : ErrorCode.GROUP_AUTHORIZATION_FAILED
+  return authorizedTransactionalId(ctx, Op.DESCRIBE, key) ? ErrorCode.NONE : ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+}
+
 export default defineHandler<FindCoordinatorRequest, FindCoordinatorResponse>({
   apiKey: 10,
   name: 'FindCoordinator',
@@ -55,9 +64,11 @@ export default defineHandler<FindCoordinatorRequest, FindCoordinatorResponse>({
     const errorCode = req.keyType === KeyType.SHARE ? ErrorCode.INVALID_REQUEST : ErrorCode.NONE
     if (ctx.header.apiVersion < MIN_BATCHED_VERSION) {
       if (errorCode !== ErrorCode.NONE) return errorAnswer(req, errorCode, INVALID_REQUEST_MESSAGE)
-      return { throttleTimeMs: 0, errorCode, errorMessage: 'NONE', nodeId: b.nodeId, host: b.advertisedHost, port: b.advertisedPort, coordinators: [] }
+      const denied = deniedKey(ctx, req.keyType, req.key)
+      if (denied !== ErrorCode.NONE) return errorAnswer(req, denied, null)
+      return { throttleTimeMs: 0, errorCode, errorMessage: 'NONE', nodeId: b.nodeId, host: ctx.listener.advertisedHost, port: ctx.listener.advertisedPort, coordinators: [] }
     }
-    const ok = errorCode === ErrorCode.NONE
+    const keyError = (key: string): number => (errorCode !== ErrorCode.NONE ? errorCode : deniedKey(ctx, req.keyType, key))
     return {
       throttleTimeMs: 0,
       errorCode: ErrorCode.NONE,
@@ -65,7 +76,11 @@ export default defineHandler<FindCoordinatorRequest, FindCoordinatorResponse>({
       nodeId: -1,
       host: '',
       port: -1,
-      coordinators: req.coordinatorKeys.map((key) => ({ key, nodeId: ok ? b.nodeId : -1, host: ok ? b.advertisedHost : '', port: ok ? b.advertisedPort : -1, errorCode, errorMessage: null })),
+      coordinators: req.coordinatorKeys.map((key) => {
+        const e = keyError(key)
+        const ok = e === ErrorCode.NONE
+        return { key, nodeId: ok ? b.nodeId : -1, host: ok ? ctx.listener.advertisedHost : '', port: ok ? ctx.listener.advertisedPort : -1, errorCode: e, errorMessage: null }
+      }),
     }
   },
   errorResponse: (req, errorCode) => errorAnswer(req, errorCode, null),

@@ -5,10 +5,13 @@
 // - v0 has no rebalance timeout: the session timeout is used, as in Kafka.
 // - The answer waits for the rebalance; the leader receives every member's metadata.
 // - v9: a static leader rejoining a Stable group is told to skip the assignment (KIP-814).
+// - ACLs: READ on the group, else GROUP_AUTHORIZATION_FAILED.
 
 import { decodeJoinGroupRequest, type JoinGroupRequest } from '../../protocol/messages/join-group-request.ts'
 import { encodeJoinGroupResponse, type JoinGroupResponse } from '../../protocol/messages/join-group-response.ts'
 import { defineHandler } from './api-handler.ts'
+import { authorizedGroup, Op } from '../security/authorizer.ts'
+import { ErrorCode } from '../../protocol/error-codes.ts'
 import type { JoinResult } from '../groups/classic-group.ts'
 import { clientHost } from './client-host.ts'
 
@@ -36,6 +39,9 @@ export default defineHandler<JoinGroupRequest, JoinGroupResponse>({
   encode: encodeJoinGroupResponse,
   async handle(ctx, req) {
     const version = ctx.header.apiVersion
+    if (!authorizedGroup(ctx, Op.READ, req.groupId)) {
+      return toResponse({ errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, generationId: -1, protocolType: null, protocolName: null, leader: '', skipAssignment: false, memberId: req.memberId, members: [] }, version)
+    }
     const result = await ctx.broker.groups.join({
       groupId: req.groupId,
       memberId: req.memberId,

@@ -3,10 +3,13 @@
 //   __consumer_offsets); then everyone gets its own assignment and the group is Stable.
 // - A member the leader left out gets empty bytes. v5+ protocol type/name must match
 //   the group's (INCONSISTENT_GROUP_PROTOCOL otherwise).
+// - ACLs: READ on the group, else GROUP_AUTHORIZATION_FAILED.
 
 import { decodeSyncGroupRequest, type SyncGroupRequest } from '../../protocol/messages/sync-group-request.ts'
 import { encodeSyncGroupResponse, type SyncGroupResponse } from '../../protocol/messages/sync-group-response.ts'
 import { defineHandler } from './api-handler.ts'
+import { authorizedGroup, Op } from '../security/authorizer.ts'
+import { ErrorCode } from '../../protocol/error-codes.ts'
 
 export default defineHandler<SyncGroupRequest, SyncGroupResponse>({
   apiKey: 14,
@@ -17,6 +20,7 @@ export default defineHandler<SyncGroupRequest, SyncGroupResponse>({
   encode: encodeSyncGroupResponse,
   async handle(ctx, req) {
     const version = ctx.header.apiVersion
+    if (!authorizedGroup(ctx, Op.READ, req.groupId)) return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, protocolType: null, protocolName: null, assignment: Buffer.alloc(0) }
     const r = await ctx.broker.groups.sync({
       groupId: req.groupId,
       generationId: req.generationId,

@@ -11,12 +11,16 @@
 // - A topic named twice in one request gets INVALID_REQUEST for every copy, as in Kafka.
 // - v5+ answers with the partition count, replication factor and every topic config
 //   with its source (set in the request, or the default).
+// - ACLs: CREATE on the cluster or on the topic, else TOPIC_AUTHORIZATION_FAILED
+//   "Authorization failed."; without DESCRIBE_CONFIGS on it the configs are left out
+//   (topic_config_error_code TOPIC_AUTHORIZATION_FAILED), as KafkaApis answers.
 
 import { decodeCreateTopicsRequest, type CreateTopicsRequest } from '../../protocol/messages/create-topics-request.ts'
 import { encodeCreateTopicsResponse, type CreateTopicsResponse, type CreatableTopicResult } from '../../protocol/messages/create-topics-response.ts'
 import { ErrorCode } from '../../protocol/error-codes.ts'
 import { ZERO_UUID } from '../../protocol/wire/constants.ts'
 import { defineHandler } from './api-handler.ts'
+import { authorizedCluster, authorizedTopic, Op } from '../security/authorizer.ts'
 import { logConfigToTopicConfigs } from '../../storage/log-config.ts'
 import { topicShape } from '../topics/replica-assignment.ts'
 
@@ -40,9 +44,14 @@ export default defineHandler<CreateTopicsRequest, CreateTopicsResponse>({
     for (const t of req.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1)
 
     const topics: CreatableTopicResult[] = []
+    const clusterCreate = authorizedCluster(ctx, Op.CREATE)
     for (const t of req.topics) {
       if (counts.get(t.name)! > 1) {
         topics.push(result(t.name, ErrorCode.INVALID_REQUEST, `Create topics request from client \`${ctx.header.clientId}\` contains multiple entries for the following topics: ${t.name}`))
+        continue
+      }
+      if (!clusterCreate && !authorizedTopic(ctx, Op.CREATE, t.name)) {
+        topics.push(result(t.name, ErrorCode.TOPIC_AUTHORIZATION_FAILED, 'Authorization failed.'))
         continue
       }
       const configs: Record<string, string> = {}
@@ -69,6 +78,11 @@ export default defineHandler<CreateTopicsRequest, CreateTopicsResponse>({
         r.topicId = outcome.topic?.id ?? ZERO_UUID
         r.numPartitions = partitions
         r.replicationFactor = 1
+        if (!authorizedTopic(ctx, Op.DESCRIBE_CONFIGS, t.name)) {
+          r.topicConfigErrorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED
+          topics.push(r)
+          continue
+        }
         // Every topic config with its source (KIP-525), not only the ones the request set.
         const effective = { ...logConfigToTopicConfigs(outcome.topic?.logConfig ?? broker.topics.resolveConfigOrDefault(configs)), ...configs }
         r.configs = Object.entries(effective).map(([name, value]) => ({

@@ -6,12 +6,15 @@
 // - A v6 entry naming both a name and an id, or a topic named twice, is INVALID_REQUEST
 //   and nothing is deleted for it (as in Kafka's controller).
 // - The partitions' directories are removed by their shards before the answer.
+// - ACLs: DELETE on the topic, else TOPIC_AUTHORIZATION_FAILED (checked before whether
+//   a named topic exists, so names are not disclosed).
 
 import { decodeDeleteTopicsRequest, type DeleteTopicsRequest } from '../../protocol/messages/delete-topics-request.ts'
 import { encodeDeleteTopicsResponse, type DeleteTopicsResponse, type DeletableTopicResult } from '../../protocol/messages/delete-topics-response.ts'
 import { ErrorCode } from '../../protocol/error-codes.ts'
 import { ZERO_UUID } from '../../protocol/wire/constants.ts'
 import { defineHandler } from './api-handler.ts'
+import { authorizedTopic, Op } from '../security/authorizer.ts'
 
 
 function requested(req: DeleteTopicsRequest, version: number): Array<{ name: string | null; topicId: string; byName: boolean }> {
@@ -53,6 +56,10 @@ export default defineHandler<DeleteTopicsRequest, DeleteTopicsResponse>({
           continue
         }
         name = byId.name
+      }
+      if (!authorizedTopic(ctx, Op.DELETE, name)) {
+        responses.push({ name: named ? name : null, topicId: t.topicId, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: 'Authorization failed.' })
+        continue
       }
       const outcome = await broker.deleteTopic(name)
       responses.push({ name, topicId: outcome.topic?.id ?? t.topicId, errorCode: outcome.error, errorMessage: outcome.message })

@@ -17,11 +17,13 @@
 // - Single node: nothing waits for followers, so timeout_ms is not used.
 // - A partition named twice is answered once, with the last offset asked for (Kafka
 //   builds a map from the request).
+// - ACLs: DELETE on the topic, else TOPIC_AUTHORIZATION_FAILED for its partitions.
 
 import { decodeDeleteRecordsRequest, type DeleteRecordsRequest } from '../../protocol/messages/delete-records-request.ts'
 import { encodeDeleteRecordsResponse, type DeleteRecordsResponse, type DeleteRecordsPartitionResult, type DeleteRecordsTopicResult } from '../../protocol/messages/delete-records-response.ts'
 import { ErrorCode } from '../../protocol/error-codes.ts'
 import { defineHandler } from './api-handler.ts'
+import { authorizedTopic, Op } from '../security/authorizer.ts'
 
 const INVALID_LOW_WATERMARK = -1
 const HIGH_WATERMARK = -1
@@ -55,7 +57,12 @@ export default defineHandler<DeleteRecordsRequest, DeleteRecordsResponse>({
     for (const [name, wanted] of grouped(req)) {
       const info = broker.topics.get(name)
       const partitions: DeleteRecordsPartitionResult[] = []
+      const mayDelete = authorizedTopic(ctx, Op.DELETE, name)
       for (const [index, offset] of wanted) {
+        if (!mayDelete) {
+          partitions.push(answer(index, ErrorCode.TOPIC_AUTHORIZATION_FAILED))
+          continue
+        }
         if (info === undefined || index < 0 || index >= info.partitions) {
           partitions.push(answer(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION))
           continue

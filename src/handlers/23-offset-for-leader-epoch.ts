@@ -9,11 +9,13 @@
 // - current_leader_epoch (v2+) fences as Kafka: above 0 UNKNOWN_LEADER_EPOCH, below 0
 //   other than -1 FENCED_LEADER_EPOCH.
 // - Unknown topics or partitions: UNKNOWN_TOPIC_OR_PARTITION.
+// - ACLs: DESCRIBE on each topic, else TOPIC_AUTHORIZATION_FAILED per partition.
 
 import { decodeOffsetForLeaderEpochRequest, type OffsetForLeaderEpochRequest } from '../../protocol/messages/offset-for-leader-epoch-request.ts'
 import { encodeOffsetForLeaderEpochResponse, type OffsetForLeaderEpochResponse, type EpochEndOffset } from '../../protocol/messages/offset-for-leader-epoch-response.ts'
 import { ErrorCode } from '../../protocol/error-codes.ts'
 import { defineHandler } from './api-handler.ts'
+import { authorizedTopic, Op } from '../security/authorizer.ts'
 
 const LEADER_EPOCH = 0
 const UNDEFINED = -1
@@ -36,9 +38,11 @@ export default defineHandler<OffsetForLeaderEpochRequest, OffsetForLeaderEpochRe
       throttleTimeMs: 0,
       topics: req.topics.map((t) => {
         const info = broker.topics.get(t.topic)
+        const mayDescribe = authorizedTopic(ctx, Op.DESCRIBE, t.topic)
         return {
           topic: t.topic,
           partitions: t.partitions.map((p) => {
+            if (!mayDescribe) return answer(p.partition, ErrorCode.TOPIC_AUTHORIZATION_FAILED)
             if (info === undefined || p.partition < 0 || p.partition >= info.partitions) return answer(p.partition, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
             const current = version >= 2 ? p.currentLeaderEpoch : UNDEFINED
             if (current > LEADER_EPOCH) return answer(p.partition, ErrorCode.UNKNOWN_LEADER_EPOCH)

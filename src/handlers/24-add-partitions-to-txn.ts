@@ -6,11 +6,16 @@
 //   completed CONCURRENT_TRANSACTIONS.
 // - v4-5 (brokers, KIP-890): several transactions per request; with verify_only each
 //   partition answers NONE when it is in the transaction, else INVALID_TXN_STATE.
+// - ACLs: WRITE on the transactional id (TRANSACTIONAL_ID_AUTHORIZATION_FAILED for every
+//   partition) and on each topic (TOPIC_AUTHORIZATION_FAILED, the rest
+//   OPERATION_NOT_ATTEMPTED) for v0-3; v4-5 come from brokers and need CLUSTER_ACTION on
+//   the cluster instead (CLUSTER_AUTHORIZATION_FAILED at the top), as in KafkaApis.
 
 import { decodeAddPartitionsToTxnRequest, type AddPartitionsToTxnRequest, type AddPartitionsToTxnTopic } from '../../protocol/messages/add-partitions-to-txn-request.ts'
 import { encodeAddPartitionsToTxnResponse, type AddPartitionsToTxnResponse, type AddPartitionsToTxnTopicResult } from '../../protocol/messages/add-partitions-to-txn-response.ts'
 import { ErrorCode } from '../../protocol/error-codes.ts'
 import { defineHandler, type RequestContext } from './api-handler.ts'
+import { authorizedCluster, authorizedTransactionalId, Op, topicChecker } from '../security/authorizer.ts'
 import { fencedForVersion } from './txn-errors.ts'
 import type { TxnPartition } from '../transactions/transaction-coordinator.ts'
 
@@ -23,6 +28,13 @@ async function addOne(ctx: RequestContext, transactionalId: string, producerId: 
   const unknown = (topic: string, partition: number): boolean => {
     const info = ctx.broker.topics.get(topic)
     return info === undefined || partition < 0 || partition >= info.partitions
+  }
+  if (version <= 3) {
+    if (!authorizedTransactionalId(ctx, Op.WRITE, transactionalId)) return results(topics, () => ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
+    const mayWrite = topicChecker(ctx, Op.WRITE)
+    if (topics.some((t) => !mayWrite(t.name))) {
+      return results(topics, (topic) => (mayWrite(topic) ? ErrorCode.OPERATION_NOT_ATTEMPTED : ErrorCode.TOPIC_AUTHORIZATION_FAILED))
+    }
   }
   const wanted: TxnPartition[] = topics.flatMap((t) => t.partitions.map((partition) => ({ topic: t.name, partition })))
   if (verifyOnly) {
@@ -49,6 +61,7 @@ export default defineHandler<AddPartitionsToTxnRequest, AddPartitionsToTxnRespon
       const byTopic = await addOne(ctx, req.v3AndBelowTransactionalId, req.v3AndBelowProducerId, req.v3AndBelowProducerEpoch, req.v3AndBelowTopics, false)
       return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, resultsByTransaction: [], resultsByTopicV3AndBelow: byTopic }
     }
+    if (!authorizedCluster(ctx, Op.CLUSTER_ACTION)) return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, resultsByTransaction: [], resultsByTopicV3AndBelow: [] }
     const resultsByTransaction = []
     for (const txn of req.transactions) {
       resultsByTransaction.push({ transactionalId: txn.transactionalId, topicResults: await addOne(ctx, txn.transactionalId, txn.producerId, txn.producerEpoch, txn.topics, txn.verifyOnly) })

@@ -14,10 +14,13 @@
 //   version alone. Clients send v5 only when the broker finalizes the
 //   `transaction.version` feature at 2, which Samsa does not advertise (Produce v12, the
 //   rest of transaction version 2, is not served), so stock clients stay on v4.
+// - ACLs: WRITE on the transactional id, else TRANSACTIONAL_ID_AUTHORIZATION_FAILED.
 
 import { decodeEndTxnRequest, type EndTxnRequest } from '../../protocol/messages/end-txn-request.ts'
 import { encodeEndTxnResponse, type EndTxnResponse } from '../../protocol/messages/end-txn-response.ts'
 import { defineHandler } from './api-handler.ts'
+import { authorizedTransactionalId, Op } from '../security/authorizer.ts'
+import { ErrorCode } from '../../protocol/error-codes.ts'
 import { fencedForVersion } from './txn-errors.ts'
 
 /** Kafka's EndTxnRequest.LAST_STABLE_VERSION_BEFORE_TRANSACTION_V2. */
@@ -32,6 +35,7 @@ export default defineHandler<EndTxnRequest, EndTxnResponse>({
   encode: encodeEndTxnResponse,
   async handle(ctx, req) {
     const version = ctx.header.apiVersion
+    if (!authorizedTransactionalId(ctx, Op.WRITE, req.transactionalId)) return { throttleTimeMs: 0, errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, producerId: -1, producerEpoch: -1 }
     const r = await ctx.broker.txns.endTxn(req.transactionalId, req.producerId, req.producerEpoch, req.committed, version > LAST_VERSION_BEFORE_TV2)
     return { throttleTimeMs: 0, errorCode: fencedForVersion(r.error, version, 2), producerId: r.producerId, producerEpoch: r.producerEpoch }
   },

@@ -7,10 +7,14 @@
 // - BROKER_LOGGER '<node id>': the root logger's level.
 // - configuration_keys null = all; unknown topics UNKNOWN_TOPIC_OR_PARTITION; another
 //   broker id INVALID_REQUEST.
+// - ACLs: DESCRIBE_CONFIGS on the topic (TOPIC_AUTHORIZATION_FAILED) or, for broker
+//   resources, on the cluster (CLUSTER_AUTHORIZATION_FAILED).
 
 import { decodeDescribeConfigsRequest, type DescribeConfigsRequest } from '../../protocol/messages/describe-configs-request.ts'
 import { encodeDescribeConfigsResponse, type DescribeConfigsResponse } from '../../protocol/messages/describe-configs-response.ts'
 import { defineHandler } from './api-handler.ts'
+import { configResourceError, Op } from '../security/authorizer.ts'
+import { ErrorCode } from '../../protocol/error-codes.ts'
 
 export default defineHandler<DescribeConfigsRequest, DescribeConfigsResponse>({
   apiKey: 32,
@@ -24,6 +28,8 @@ export default defineHandler<DescribeConfigsRequest, DescribeConfigsResponse>({
     return {
       throttleTimeMs: 0,
       results: req.resources.map((r) => {
+        const denied = configResourceError(ctx, Op.DESCRIBE_CONFIGS, r.resourceType, r.resourceName)
+        if (denied !== ErrorCode.NONE) return { errorCode: denied, errorMessage: null, resourceType: r.resourceType, resourceName: r.resourceName, configs: [] }
         const d = ctx.broker.configs.describe(r.resourceType, r.resourceName, r.configurationKeys, version >= 1 && req.includeSynonyms, version >= 3 && req.includeDocumentation)
         return { errorCode: d.errorCode, errorMessage: d.errorMessage, resourceType: r.resourceType, resourceName: r.resourceName, configs: d.configs }
       }),

@@ -5,10 +5,13 @@
 //   scope (other broker configs: INVALID_REQUEST "Cannot update these configs
 //   dynamically"). BROKER_LOGGER needs IncrementalAlterConfigs (INVALID_REQUEST).
 // - validate_only checks without changing anything; a null value is INVALID_REQUEST.
+// - ACLs: ALTER_CONFIGS on the topic (TOPIC_AUTHORIZATION_FAILED) or, for broker
+//   resources, on the cluster (CLUSTER_AUTHORIZATION_FAILED).
 
 import { decodeAlterConfigsRequest, type AlterConfigsRequest } from '../../protocol/messages/alter-configs-request.ts'
 import { encodeAlterConfigsResponse, type AlterConfigsResponse } from '../../protocol/messages/alter-configs-response.ts'
 import { defineHandler } from './api-handler.ts'
+import { configResourceError, Op } from '../security/authorizer.ts'
 import { alterResources } from './config-resources.ts'
 
 export default defineHandler<AlterConfigsRequest, AlterConfigsResponse>({
@@ -19,7 +22,7 @@ export default defineHandler<AlterConfigsRequest, AlterConfigsResponse>({
   decode: decodeAlterConfigsRequest,
   encode: encodeAlterConfigsResponse,
   async handle(ctx, req) {
-    const responses = await alterResources(ctx.broker.configs, req.resources, (r) => r.configs.map((c) => ({ name: c.name, op: 0, value: c.value })), true, req.validateOnly)
+    const responses = await alterResources(ctx.broker.configs, req.resources, (r) => r.configs.map((c) => ({ name: c.name, op: 0, value: c.value })), true, req.validateOnly, (r) => configResourceError(ctx, Op.ALTER_CONFIGS, r.resourceType, r.resourceName))
     return { throttleTimeMs: 0, responses }
   },
   errorResponse(req, errorCode) {

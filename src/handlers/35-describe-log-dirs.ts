@@ -13,12 +13,15 @@
 //   A data dir that cannot be stat'ed answers KAFKA_STORAGE_ERROR for the dir, as Kafka.
 // Kafka 4.0 no longer accepts v0 (KIP-896); it is answered here because the schema
 // defines it.
+// - ACLs: DESCRIBE on the cluster, else CLUSTER_AUTHORIZATION_FAILED (top level, v3+
+//   field; older versions just get no log dirs).
 
 import { statfs } from 'node:fs/promises'
 import { decodeDescribeLogDirsRequest, type DescribeLogDirsRequest } from '../../protocol/messages/describe-log-dirs-request.ts'
 import { encodeDescribeLogDirsResponse, type DescribeLogDirsResponse, type DescribeLogDirsResult, type DescribeLogDirsTopic } from '../../protocol/messages/describe-log-dirs-response.ts'
 import { ErrorCode } from '../../protocol/error-codes.ts'
 import { defineHandler } from './api-handler.ts'
+import { authorizedCluster, Op } from '../security/authorizer.ts'
 
 /** The log dir reported under memory storage. */
 export const MEMORY_LOG_DIR = '/memory'
@@ -43,6 +46,7 @@ export default defineHandler<DescribeLogDirsRequest, DescribeLogDirsResponse>({
   encode: encodeDescribeLogDirsResponse,
   async handle(ctx, req) {
     const broker = ctx.broker
+    if (!authorizedCluster(ctx, Op.DESCRIBE)) return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, results: [] }
     const dataDir = broker.logs.dataDir
     const logDir = dataDir ?? MEMORY_LOG_DIR
     const result: DescribeLogDirsResult = { errorCode: ErrorCode.NONE, logDir, topics: [], totalBytes: -1, usableBytes: -1 }

@@ -11,11 +11,13 @@
 // - validate_only answers the same and changes nothing.
 // - New partitions are opened on their shards and written to the topic catalogue before
 //   the answer: served at once, seen by clients at their next Metadata, kept across restarts.
+// - ACLs: ALTER on the topic, else TOPIC_AUTHORIZATION_FAILED (before its existence).
 
 import { decodeCreatePartitionsRequest, type CreatePartitionsRequest } from '../../protocol/messages/create-partitions-request.ts'
 import { encodeCreatePartitionsResponse, type CreatePartitionsResponse, type CreatePartitionsTopicResult } from '../../protocol/messages/create-partitions-response.ts'
 import { ErrorCode } from '../../protocol/error-codes.ts'
 import { defineHandler } from './api-handler.ts'
+import { authorizedTopic, Op } from '../security/authorizer.ts'
 import { growTopic } from '../topics/grow-topic.ts'
 
 export default defineHandler<CreatePartitionsRequest, CreatePartitionsResponse>({
@@ -32,6 +34,10 @@ export default defineHandler<CreatePartitionsRequest, CreatePartitionsResponse>(
     for (const [name, n] of counts) if (n > 1) results.push({ name, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Duplicate topic name.' })
     for (const t of req.topics) {
       if (counts.get(t.name)! > 1) continue
+      if (!authorizedTopic(ctx, Op.ALTER, t.name)) {
+        results.push({ name: t.name, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: 'Authorization failed.' })
+        continue
+      }
       const outcome = await growTopic(ctx.broker, t, req.validateOnly)
       results.push({ name: t.name, errorCode: outcome.error, errorMessage: outcome.message })
     }

@@ -12,11 +12,13 @@
 //   whole request: INVALID_REQUEST "Unknown election type N" at the top (v1+) and for every
 //   named partition (ElectLeadersRequest.getErrorResponse).
 // - v0 has no election type (preferred) and no top-level error code.
+// - ACLs: ALTER on the cluster, else CLUSTER_AUTHORIZATION_FAILED.
 
 import { decodeElectLeadersRequest, type ElectLeadersRequest } from '../../protocol/messages/elect-leaders-request.ts'
 import { encodeElectLeadersResponse, type ElectLeadersResponse, type ReplicaElectionResult } from '../../protocol/messages/elect-leaders-response.ts'
 import { ErrorCode } from '../../protocol/error-codes.ts'
 import { defineHandler } from './api-handler.ts'
+import { authorizedCluster, Op } from '../security/authorizer.ts'
 
 const PREFERRED = 0
 const UNCLEAN = 1
@@ -42,6 +44,7 @@ export default defineHandler<ElectLeadersRequest, ElectLeadersResponse>({
   encode: encodeElectLeadersResponse,
   handle(ctx, req) {
     const topics = ctx.broker.topics
+    if (!authorizedCluster(ctx, Op.ALTER)) return failed(req, ErrorCode.CLUSTER_AUTHORIZATION_FAILED, null)
     if (req.topicPartitions !== null && req.topicPartitions.length === 0) return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, replicaElectionResults: [] }
     if (req.electionType !== PREFERRED && req.electionType !== UNCLEAN) return failed(req, ErrorCode.INVALID_REQUEST, `Unknown election type ${req.electionType}`)
     let results: ReplicaElectionResult[]

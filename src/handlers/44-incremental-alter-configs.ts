@@ -6,10 +6,13 @@
 //   data dir; other broker configs are static (INVALID_REQUEST).
 // - BROKER_LOGGER '<node id>': the root logger's level (log4j names), SET only.
 // - Duplicate keys or resources: INVALID_REQUEST. validate_only changes nothing.
+// - ACLs: ALTER_CONFIGS on the topic (TOPIC_AUTHORIZATION_FAILED) or, for broker
+//   resources, on the cluster (CLUSTER_AUTHORIZATION_FAILED).
 
 import { decodeIncrementalAlterConfigsRequest, type IncrementalAlterConfigsRequest } from '../../protocol/messages/incremental-alter-configs-request.ts'
 import { encodeIncrementalAlterConfigsResponse, type IncrementalAlterConfigsResponse } from '../../protocol/messages/incremental-alter-configs-response.ts'
 import { defineHandler } from './api-handler.ts'
+import { configResourceError, Op } from '../security/authorizer.ts'
 import { alterResources } from './config-resources.ts'
 
 export default defineHandler<IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse>({
@@ -20,7 +23,7 @@ export default defineHandler<IncrementalAlterConfigsRequest, IncrementalAlterCon
   decode: decodeIncrementalAlterConfigsRequest,
   encode: encodeIncrementalAlterConfigsResponse,
   async handle(ctx, req) {
-    const responses = await alterResources(ctx.broker.configs, req.resources, (r) => r.configs.map((c) => ({ name: c.name, op: c.configOperation, value: c.value })), false, req.validateOnly)
+    const responses = await alterResources(ctx.broker.configs, req.resources, (r) => r.configs.map((c) => ({ name: c.name, op: c.configOperation, value: c.value })), false, req.validateOnly, (r) => configResourceError(ctx, Op.ALTER_CONFIGS, r.resourceType, r.resourceName))
     return { throttleTimeMs: 0, responses }
   },
   errorResponse(req, errorCode) {

@@ -10,11 +10,13 @@
 //   twice is INVALID_REPLICA_ASSIGNMENT. [this node] is NONE: the partition is already
 //   there, nothing moves.
 // - The top-level error is NONE with a null message.
+// - ACLs: ALTER on the cluster, else CLUSTER_AUTHORIZATION_FAILED.
 
 import { decodeAlterPartitionReassignmentsRequest, type AlterPartitionReassignmentsRequest } from '../../protocol/messages/alter-partition-reassignments-request.ts'
 import { encodeAlterPartitionReassignmentsResponse, type AlterPartitionReassignmentsResponse, type ReassignablePartitionResponse } from '../../protocol/messages/alter-partition-reassignments-response.ts'
 import { ErrorCode } from '../../protocol/error-codes.ts'
 import { defineHandler } from './api-handler.ts'
+import { authorizedCluster, Op } from '../security/authorizer.ts'
 import { checkReplicaList } from '../topics/replica-assignment.ts'
 
 export default defineHandler<AlterPartitionReassignmentsRequest, AlterPartitionReassignmentsResponse>({
@@ -26,6 +28,7 @@ export default defineHandler<AlterPartitionReassignmentsRequest, AlterPartitionR
   encode: encodeAlterPartitionReassignmentsResponse,
   handle(ctx, req) {
     const broker = ctx.broker
+    if (!authorizedCluster(ctx, Op.ALTER)) return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: null, responses: [] }
     return {
       throttleTimeMs: 0,
       errorCode: ErrorCode.NONE,

@@ -3,11 +3,13 @@
 // reassignment is ever in progress, and Kafka lists only partitions with one, so the
 // answer is NONE with an empty topic list whether every topic (null) or some partitions
 // were asked for; unknown topics and partitions are left out, as in Kafka.
+// - ACLs: DESCRIBE on the cluster, else CLUSTER_AUTHORIZATION_FAILED.
 
 import { decodeListPartitionReassignmentsRequest, type ListPartitionReassignmentsRequest } from '../../protocol/messages/list-partition-reassignments-request.ts'
 import { encodeListPartitionReassignmentsResponse, type ListPartitionReassignmentsResponse } from '../../protocol/messages/list-partition-reassignments-response.ts'
 import { ErrorCode } from '../../protocol/error-codes.ts'
 import { defineHandler } from './api-handler.ts'
+import { authorizedCluster, Op } from '../security/authorizer.ts'
 
 export default defineHandler<ListPartitionReassignmentsRequest, ListPartitionReassignmentsResponse>({
   apiKey: 46,
@@ -16,7 +18,8 @@ export default defineHandler<ListPartitionReassignmentsRequest, ListPartitionRea
   maxVersion: 0,
   decode: decodeListPartitionReassignmentsRequest,
   encode: encodeListPartitionReassignmentsResponse,
-  handle() {
+  handle(ctx) {
+    if (!authorizedCluster(ctx, Op.DESCRIBE)) return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: null, topics: [] }
     return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, errorMessage: null, topics: [] }
   },
   errorResponse(_req, errorCode) {

@@ -5,7 +5,7 @@
 // - cluster_authorized_operations: −2147483648 unless asked for; when asked, every
 //   operation Kafka supports on a cluster (CREATE, ALTER, DESCRIBE, CLUSTER_ACTION,
 //   DESCRIBE_CONFIGS, ALTER_CONFIGS, IDEMPOTENT_WRITE), which is what Kafka answers
-//   with no authorizer (AuthHelper.authorizedOperations).
+//   with no authorizer (AuthHelper.authorizedOperations); with one, those its ACLs allow.
 // - v1 endpoint_type: 1 (brokers) is answered; 2 (controllers) sent to a broker listener
 //   gets MISMATCHED_ENDPOINT_TYPE and any other value UNSUPPORTED_ENDPOINT_TYPE, with
 //   an empty broker list and controller id −1 (AuthHelper.computeDescribeClusterResponse;
@@ -17,10 +17,13 @@ import { decodeDescribeClusterRequest, type DescribeClusterRequest } from '../..
 import { encodeDescribeClusterResponse, type DescribeClusterResponse } from '../../protocol/messages/describe-cluster-response.ts'
 import { ErrorCode } from '../../protocol/error-codes.ts'
 import { defineHandler } from './api-handler.ts'
+import { authorizedOperations, ResourceType } from '../security/authorizer.ts'
+import { CLUSTER_NAME } from '../security/acl-types.ts'
 
 const NO_OPS = -2147483648
 // CREATE, ALTER, DESCRIBE, CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS, IDEMPOTENT_WRITE (AclOperation codes)
-export const ALL_CLUSTER_OPS = [5, 7, 8, 9, 10, 11, 12].reduce((m, op) => m | (1 << op), 0)
+const CLUSTER_OPS = [5, 7, 8, 9, 10, 11, 12]
+export const ALL_CLUSTER_OPS = CLUSTER_OPS.reduce((m, op) => m | (1 << op), 0)
 
 const BROKERS = 1
 const CONTROLLERS = 2
@@ -52,8 +55,8 @@ export default defineHandler<DescribeClusterRequest, DescribeClusterResponse>({
       endpointType: BROKERS,
       clusterId: broker.clusterId,
       controllerId: broker.nodeId,
-      brokers: [{ brokerId: broker.nodeId, host: broker.advertisedHost, port: broker.advertisedPort, rack: null }],
-      clusterAuthorizedOperations: req.includeClusterAuthorizedOperations ? ALL_CLUSTER_OPS : NO_OPS,
+      brokers: [{ brokerId: broker.nodeId, host: ctx.listener.advertisedHost, port: ctx.listener.advertisedPort, rack: null }],
+      clusterAuthorizedOperations: req.includeClusterAuthorizedOperations ? authorizedOperations(ctx, ResourceType.CLUSTER, CLUSTER_NAME, CLUSTER_OPS) : NO_OPS,
     }
   },
   errorResponse(_req, errorCode) {

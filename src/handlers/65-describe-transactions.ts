@@ -1,9 +1,12 @@
 // DescribeTransactions (key 65), version 0: state, timeout, start time, producer id and
 // epoch and partitions of each transactional id; TRANSACTIONAL_ID_NOT_FOUND for unknown ids.
+// - ACLs: DESCRIBE on each transactional id, else TRANSACTIONAL_ID_AUTHORIZATION_FAILED.
 
 import { decodeDescribeTransactionsRequest, type DescribeTransactionsRequest } from '../../protocol/messages/describe-transactions-request.ts'
 import { encodeDescribeTransactionsResponse, type DescribeTransactionsResponse, type TransactionState } from '../../protocol/messages/describe-transactions-response.ts'
+import { ErrorCode } from '../../protocol/error-codes.ts'
 import { defineHandler } from './api-handler.ts'
+import { authorizedTransactionalId, Op } from '../security/authorizer.ts'
 import { TXN_STATE_NAMES } from '../transactions/transaction-coordinator.ts'
 
 function unknown(transactionalId: string, errorCode: number): TransactionState {
@@ -21,6 +24,7 @@ export default defineHandler<DescribeTransactionsRequest, DescribeTransactionsRe
     return {
       throttleTimeMs: 0,
       transactionStates: req.transactionalIds.map((id) => {
+        if (!authorizedTransactionalId(ctx, Op.DESCRIBE, id)) return unknown(id, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
         const { errorCode, m } = ctx.broker.txns.describe(id)
         if (m === undefined) return unknown(id, errorCode)
         return {

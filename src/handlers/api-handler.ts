@@ -5,6 +5,7 @@
 import type { Reader } from '../../protocol/wire/reader.ts'
 import type { Writer } from '../../protocol/wire/writer.ts'
 import type { BrokerContext } from '../broker-context.ts'
+import type { ConnectionSecurity } from '../security/connection-security.ts'
 
 export interface RequestHeaderInfo {
   apiKey: number
@@ -18,10 +19,21 @@ export interface RequestContext {
   header: RequestHeaderInfo
   connectionId: number
   remote: string
+  /** The listener the request came through, with the address it advertises to this client. */
+  listener: ListenerEndpoint
+  /** The connection's principal and SASL state. */
+  security: ConnectionSecurity
   /** Aborted when the client disconnects, so long polls stop waiting for nobody. */
   signal: AbortSignal
   /** Closes this connection with a log line: the only way to report a failed acks=0 produce. */
   closeConnection(reason: string): void
+}
+
+export interface ListenerEndpoint {
+  readonly name: string
+  readonly advertisedHost: string
+  /** The bound port unless advertised.listeners names another (set once the listener is bound). */
+  advertisedPort: number
 }
 
 export interface ApiHandler<Req = any, Res = any> {

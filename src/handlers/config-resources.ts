@@ -21,13 +21,18 @@ export function duplicateResources(resources: ReadonlyArray<{ resourceType: numb
  */
 export async function alterResources<R extends { resourceType: number; resourceName: string }>(
   configs: ConfigManager, resources: readonly R[], changes: (r: R) => ConfigChange[], replace: boolean, validateOnly: boolean,
+  /** The authorization error for a resource (NONE when allowed), checked after duplicates as Kafka's controller does. */
+  denied: (r: R) => number = () => ErrorCode.NONE,
 ): Promise<Array<{ errorCode: number; errorMessage: string | null; resourceType: number; resourceName: string }>> {
   const duplicates = duplicateResources(resources)
   const responses = []
   for (const r of resources) {
-    const outcome = duplicates.has(`${r.resourceType}:${r.resourceName}`)
+    const refused = duplicates.has(`${r.resourceType}:${r.resourceName}`) ? ErrorCode.INVALID_REQUEST : denied(r)
+    const outcome = refused === ErrorCode.INVALID_REQUEST
       ? { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Error due to duplicate resources' }
-      : await configs.alter(r.resourceType, r.resourceName, changes(r), replace, validateOnly)
+      : refused !== ErrorCode.NONE
+        ? { errorCode: refused, errorMessage: null }
+        : await configs.alter(r.resourceType, r.resourceName, changes(r), replace, validateOnly)
     responses.push({ ...outcome, resourceType: r.resourceType, resourceName: r.resourceName })
   }
   return responses

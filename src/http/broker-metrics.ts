@@ -6,14 +6,21 @@
 //   kafka_topic_partitions{topic}, kafka_brokers;
 // - throughput as Kafka's JMX exporter rules name BrokerTopicMetrics
 //   (kafka_server_brokertopicmetrics_bytesin_total{topic}, ..._messagesin_total,
-//   ..._bytesout_total) and RequestMetrics (requests, errors by code, latency per API);
+//   ..._bytesout_total) and RequestMetrics (requests, errors by code, latency per API),
+//   and the flush timer of kafka.log:type=LogFlushStats,name=LogFlushRateAndTimeMs as
+//   kafka_log_logflushstats_logflushrateandtimems (ms, like totaltimems);
+// - samsa_shard_* for the shards: operations waiting or running, and task round trips;
 // - process and event-loop metrics from prom-client's defaults.
 // Lag and offsets are computed at scrape time from state the broker keeps anyway (the
 // partition cache and the groups' committed offsets), so the produce path only pays for
-// counter increments.
+// counter increments. Shard task times cost two clock reads per task (a task carries every
+// operation queued for its shard meanwhile); fsync times come back inside the task results
+// (shard-worker.ts) or from the background flusher, never as messages of their own.
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import { errorName } from '../../protocol/error-codes.ts'
+import type { ShardObserver } from '../workers/shard-pool.ts'
+import { BucketHistogram } from './bucket-histogram.ts'
 
 /** What a scrape reads from the broker. */
 export interface MetricsSource {
@@ -22,11 +29,12 @@ export interface MetricsSource {
   groups(): Iterable<{ groupId: string; offsets: Iterable<[topic: string, partition: number, offset: number]> }>
   connections(): number
   shardTasks(): number[]
+  shardQueueDepths(): number[]
   queuedRequestBytes(): number
   logSizes(): Promise<Array<{ topic: string; partition: number; size: number }>>
 }
 
-export class BrokerMetrics {
+export class BrokerMetrics implements ShardObserver {
   readonly registry = new Registry()
   private readonly bytesIn: Counter<'topic'>
   private readonly messagesIn: Counter<'topic'>
@@ -34,6 +42,10 @@ export class BrokerMetrics {
   private readonly requests: Counter<'request' | 'version'>
   private readonly errors: Counter<'request' | 'error'>
   private readonly latency: Histogram<'request'>
+  // Observed once per shard task and per fdatasync: BucketHistogram, not prom-client's.
+  private readonly taskTime: BucketHistogram
+  private readonly taskTimeOf: Array<(seconds: number) => void> = []
+  private readonly flushTime: (ms: number) => void
 
   constructor(source: MetricsSource) {
     const registers = [this.registry]
@@ -47,6 +59,17 @@ export class BrokerMetrics {
       name: 'kafka_network_requestmetrics_totaltimems', help: 'Time from a request being read to its response being queued, ms', labelNames: ['request'], registers,
       buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 5000],
     })
+    // An idle shard answers in ~100 µs (a worker wake-up and back); the buckets start below that.
+    this.taskTime = new BucketHistogram({
+      name: 'samsa_shard_task_seconds', help: 'Time from a task being sent to a shard to its results being back on the main thread, per shard', registers,
+      buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    })
+    this.flushTime = new BucketHistogram({
+      name: 'kafka_log_logflushstats_logflushrateandtimems',
+      help: 'Time of each fdatasync of a partition\'s files (segment .log, indexes, snapshots), ms: in the shards (--fsync always, flushes, shutdown) and the background flusher (--fsync interval)',
+      registers,
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 5000],
+    }).child()
 
     const gauge = (name: string, help: string, labelNames: string[], collect: (g: Gauge<string>) => void | Promise<void>): void => {
       new Gauge({ name, help, labelNames, registers, collect(this: Gauge<string>) { this.reset(); return collect(this) } })
@@ -83,6 +106,9 @@ export class BrokerMetrics {
     gauge('samsa_shard_tasks', 'Tasks sent to each shard since start', ['shard'], (g) => {
       source.shardTasks().forEach((n, shard) => g.set({ shard: String(shard) }, n))
     })
+    gauge('samsa_shard_queue_depth', 'Operations submitted to each shard and not answered yet: those waiting for its next task plus those in the running one', ['shard'], (g) => {
+      source.shardQueueDepths().forEach((n, shard) => g.set({ shard: String(shard) }, n))
+    })
     gauge('kafka_log_log_size', 'Bytes of a partition\'s log (Kafka\'s kafka.log:type=Log,name=Size)', ['topic', 'partition'], async (g) => {
       for (const l of await source.logSizes()) g.set({ topic: l.topic, partition: String(l.partition) }, l.size)
     })
@@ -92,6 +118,15 @@ export class BrokerMetrics {
   produced(topic: string, bytes: number, records: number): void {
     this.bytesIn.inc({ topic }, bytes)
     this.messagesIn.inc({ topic }, records)
+  }
+
+  taskDone(shard: number, seconds: number): void {
+    const observe = this.taskTimeOf[shard] ??= this.taskTime.child({ shard: String(shard) })
+    observe(seconds)
+  }
+
+  flushed(ms: readonly number[]): void {
+    for (const m of ms) this.flushTime(m)
   }
 
   fetched(topic: string, bytes: number): void {

@@ -8,6 +8,8 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import type { BrokerContext } from '../broker-context.ts'
 import { registerAdminApi } from './api/admin-api.ts'
 import { registerConsole } from './console/console-routes.ts'
+import { httpLoginRequired, registerHttpLogin } from './http-auth.ts'
+import { listenerConfigs } from '../config/broker-options.ts'
 
 export interface HttpListener {
   port: number
@@ -24,6 +26,8 @@ export function notReadyReason(broker: BrokerContext, storageOpen: () => boolean
 
 export async function startHttp(broker: BrokerContext, host: string, port: number, storageOpen: () => boolean): Promise<HttpListener> {
   const app: FastifyInstance = Fastify({ logger: false })
+  // With a SASL listener the same users log in here (http-auth.ts).
+  if (httpLoginRequired(listenerConfigs(broker.options).map((l) => l.securityProtocol))) registerHttpLogin(app, broker)
   app.get('/healthz', async () => ({ status: 'ok' }))
   app.get('/readyz', async (_req, reply) => {
     const reason = notReadyReason(broker, storageOpen)

@@ -16,8 +16,9 @@ import { NodeFileIO } from '../../storage/file-io.ts'
 import { formatCheckpoint, readCheckpointFile, writeCheckpointFile } from '../../storage/checkpoint-file.ts'
 import { cleanShutdownMarkerExists, removeCleanShutdownMarker, writeCleanShutdownMarker } from '../../storage/clean-shutdown.ts'
 import { parseDeletedDirName } from '../../storage/log-file-names.ts'
+import { cleanerCheckpointPath, formatCleanerCheckpoint, readCleanerCheckpoint } from '../../storage/cleaner-checkpoint.ts'
 import { lockDataDir, readOrCreateMetaProperties } from '../data-dir.ts'
-import { partitionKey } from '../topics/partition-key.ts'
+import { parsePartitionKey, partitionKey } from '../topics/partition-key.ts'
 import { newTopicId, type TopicInfo, type TopicRegistry } from '../topics/topic-registry.ts'
 import { fsyncPaths, writeFileDurably } from '../workers/background-flush.ts'
 import type { BrokerOptions } from '../config/broker-options.ts'
@@ -28,6 +29,17 @@ const RECOVERY_POINT_FILE = 'recovery-point-offset-checkpoint'
 const LOG_START_FILE = 'log-start-offset-checkpoint'
 // Kafka's log.retention.check.interval.ms default.
 const RETENTION_CHECK_MS = 300_000
+
+export interface CleanerRound {
+  /** A clean is still under way on some shard. */
+  busy: boolean
+  /** Cleans that finished in this round. */
+  cleaned: number
+  bytesRead: number
+  bytesWritten: number
+  /** How long the next round waits for log.cleaner.io.max.bytes.per.second. */
+  throttleMs: number
+}
 
 export interface ShutdownReport {
   /** Partitions whose data could not be flushed; the next start recovers them. */
@@ -51,6 +63,13 @@ export class LogManager {
   private flushing: Promise<void> | null = null
   private replicas: ReplicaManager | null = null
   private topics: TopicRegistry | null = null
+  /** cleaner-offset-checkpoint: each compacted partition's first dirty offset, kept current as cleans finish. */
+  private cleanerOffsets = new Map<string, number>()
+  private cleanerTimer: NodeJS.Timeout | null = null
+  private cleaning: Promise<CleanerRound> | null = null
+  private cleanerStopped = false
+  /** Told each background fdatasync's time in ms (the flush-latency metric); set by startBroker. */
+  flushTimed: ((ms: number) => void) | null = null
 
   constructor(options: BrokerOptions, logger: Logger) {
     this.options = options
@@ -71,6 +90,7 @@ export class LogManager {
       this.clean = meta.created || cleanShutdownMarkerExists(io, dir)
       for (const e of readCheckpointFile(io, join(dir, RECOVERY_POINT_FILE))) this.recoveryPoints.set(partitionKey(e.topic, e.partition), e.offset)
       for (const e of readCheckpointFile(io, join(dir, LOG_START_FILE))) this.logStarts.set(partitionKey(e.topic, e.partition), e.offset)
+      for (const e of readCleanerCheckpoint(io, dir)) this.cleanerOffsets.set(partitionKey(e.topic, e.partition), e.offset)
       return meta.clusterId
     } catch (err) {
       this.unlock()
@@ -122,8 +142,10 @@ export class LogManager {
     for (let p = 0; p < topic.partitions; p++) {
       const recoveryPoint = recover ? 0 : this.recoveryPoints.get(partitionKey(topic.name, p)) ?? 0
       const logStartOffset = created ? undefined : this.logStarts.get(partitionKey(topic.name, p))
+      if (created) this.cleanerOffsets.delete(partitionKey(topic.name, p))
+      const cleanerCheckpoint = this.cleanerOffsets.get(partitionKey(topic.name, p))
       opens.push(
-        replicas.open(topic, p, { clean: !recover && (created || this.clean), recoveryPoint, logStartOffset }).then((result) => {
+        replicas.open(topic, p, { clean: !recover && (created || this.clean), recoveryPoint, logStartOffset, cleanerCheckpoint }).then((result) => {
           if (!result.ok) throw new Error(`Cannot open partition ${topic.name}-${p}: ${result.message || result.error}`)
           if (result.recovery !== null) this.logger.warn({ topic: topic.name, partition: p, ...result.recovery, logEndOffset: result.highWatermark }, 'recovery truncated a torn log tail')
         }),
@@ -157,6 +179,72 @@ export class LogManager {
     this.every(this.options.producerIdExpirationCheckIntervalMs, () => {
       replicas.expireProducers().catch((err: unknown) => this.logger.error({ err }, 'producer id expiration check failed'))
     })
+    if (this.options.logCleanerEnable) this.scheduleCleaner(this.options.logCleanerBackoffMs)
+  }
+
+  // The log cleaner (Kafka's LogCleaner threads): each round runs one bounded step on
+  // every shard, between that shard's other tasks. log.cleaner.io.max.bytes.per.second
+  // is paid after the fact: the next round waits until the bytes read and written fit
+  // the rate. With nothing to clean, the next round comes after log.cleaner.backoff.ms.
+  private scheduleCleaner(ms: number): void {
+    if (this.cleanerStopped) return
+    this.cleanerTimer = setTimeout(() => {
+      this.cleanerTimer = null
+      this.cleanerRound().then(
+        (r) => this.scheduleCleaner(Math.max(r.throttleMs, r.busy ? 0 : this.options.logCleanerBackoffMs)),
+        (err: unknown) => {
+          this.logger.error({ err }, 'log cleaner round failed')
+          this.scheduleCleaner(this.options.logCleanerBackoffMs)
+        },
+      )
+    }, ms)
+    this.cleanerTimer.unref()
+  }
+
+  /** One step of every shard's cleaner; the checkpoint is rewritten when a clean finished. */
+  cleanerRound(): Promise<CleanerRound> {
+    this.cleaning ??= this.runCleanerRound().finally(() => {
+      this.cleaning = null
+    })
+    return this.cleaning
+  }
+
+  private async runCleanerRound(): Promise<CleanerRound> {
+    const round: CleanerRound = { busy: false, cleaned: 0, bytesRead: 0, bytesWritten: 0, throttleMs: 0 }
+    for (const r of await this.replicas!.clean()) {
+      if (!r.ok) {
+        this.logger.error({ error: r.error, message: r.message }, 'log cleaning failed')
+        continue
+      }
+      round.busy ||= r.busy
+      round.bytesRead += r.bytesRead
+      round.bytesWritten += r.bytesWritten
+      for (const c of r.cleaned) {
+        this.cleanerOffsets.set(partitionKey(c.topic, c.partition), c.firstDirtyOffset)
+        round.cleaned++
+      }
+    }
+    round.throttleMs = ((round.bytesRead + round.bytesWritten) / this.options.logCleanerIoMaxBytesPerSecond) * 1000
+    if (round.cleaned > 0) await this.writeCleanerCheckpoint()
+    return round
+  }
+
+  /** Test hook: cleaner rounds until no shard has anything left to clean (bounded). */
+  async cleanAll(maxRounds = 10_000): Promise<number> {
+    let cleaned = 0
+    for (let i = 0; i < maxRounds; i++) {
+      const r = await this.cleanerRound()
+      cleaned += r.cleaned
+      if (!r.busy && r.cleaned === 0 && r.bytesRead === 0) return cleaned
+    }
+    throw new Error(`the log cleaner was still busy after ${maxRounds} rounds`)
+  }
+
+  private async writeCleanerCheckpoint(): Promise<void> {
+    const dir = this.dataDir
+    if (dir === null) return
+    const entries = [...this.cleanerOffsets].map(([key, offset]) => ({ ...parsePartitionKey(key), offset })).filter((e) => this.topics?.get(e.topic) !== undefined)
+    await writeFileDurably(cleanerCheckpointPath(dir), formatCleanerCheckpoint(entries))
   }
 
   private every(ms: number, fn: () => void): void {
@@ -169,7 +257,7 @@ export class LogManager {
   // (background-flush.ts), then the checkpoints move. Nobody waits on the disk for a timer.
   private async backgroundFlush(dir: string): Promise<void> {
     const outcomes = (await this.replicas!.handOffFlush()).filter((o) => o.ok)
-    await fsyncPaths(outcomes.flatMap((o) => o.flushFiles), outcomes.flatMap((o) => o.flushDirs))
+    await fsyncPaths(outcomes.flatMap((o) => o.flushFiles), outcomes.flatMap((o) => o.flushDirs), this.flushTimed)
     const e = this.checkpointEntries(outcomes.flatMap((o) => o.recoveryPoints))
     await writeFileDurably(join(dir, RECOVERY_POINT_FILE), formatCheckpoint(e.recovery))
     await writeFileDurably(join(dir, LOG_START_FILE), formatCheckpoint(e.logStart))
@@ -191,6 +279,9 @@ export class LogManager {
   async shutdown(): Promise<ShutdownReport> {
     for (const t of this.timers) clearInterval(t)
     this.timers = []
+    this.cleanerStopped = true
+    if (this.cleanerTimer !== null) clearTimeout(this.cleanerTimer)
+    if (this.cleaning !== null) await this.cleaning.catch(() => {})
     if (this.flushing !== null) await this.flushing
     const replicas = this.replicas
     const report: ShutdownReport = { unflushed: [], clean: false }

@@ -17,7 +17,7 @@ import type { TopicInfo } from '../topics/topic-registry.ts'
 import type { Logger } from '../logger.ts'
 import type { ShardPool } from '../workers/shard-pool.ts'
 import type {
-  AbortedTransaction, AppendResult, Bounds, LegacyOffsetsResult, WriteMarkerResult, DescribeProducersResult, DeleteRecordsResult, LogSize, Failed, ExpireProducersResult, HandOffFlushResult, RetentionResult, FlushResult, ListOffsetsResult, OpenResult, RecoveryPoint,
+  AbortedTransaction, AppendResult, Bounds, CleanResult, LegacyOffsetsResult, WriteMarkerResult, DescribeProducersResult, DeleteRecordsResult, LogSize, Failed, ExpireProducersResult, HandOffFlushResult, RetentionResult, FlushResult, ListOffsetsResult, OpenResult, RecoveryPoint,
 } from '../workers/shard-protocol.ts'
 import { PartitionCache, type AppendWatcher, type PartitionState } from './partition-cache.ts'
 
@@ -32,6 +32,8 @@ export interface OpenOptions {
   recoveryPoint: number
   /** From log-start-offset-checkpoint: where DeleteRecords left the log start (it may lie inside a segment). */
   logStartOffset?: number
+  /** From cleaner-offset-checkpoint: where the log cleaner stopped. */
+  cleanerCheckpoint?: number
 }
 
 export class ReplicaManager {
@@ -51,7 +53,7 @@ export class ReplicaManager {
   /** Opens (creating or recovering) one partition's log with the topic's config. */
   async open(topic: TopicInfo, partition: number, options: OpenOptions): Promise<OpenResult> {
     const { result } = await this.shards.submit(this.shardOf(topic.name, partition), {
-      op: 'open', topic: topic.name, partition, config: topic.logConfig, clean: options.clean, recoveryPoint: options.recoveryPoint, logStartOffset: options.logStartOffset,
+      op: 'open', topic: topic.name, partition, config: topic.logConfig, clean: options.clean, recoveryPoint: options.recoveryPoint, logStartOffset: options.logStartOffset, cleanerCheckpoint: options.cleanerCheckpoint,
     })
     if (result.ok) this.cache.update(topic.name, partition, result)
     return result
@@ -178,6 +180,13 @@ export class ReplicaManager {
     return results
   }
 
+  /** One step of every shard's log cleaner, in parallel (each shard cleans only its own logs). */
+  async clean(): Promise<CleanResult[]> {
+    const results = (await this.shards.broadcast({ op: 'clean' })).map((o) => o.result)
+    for (const r of results) if (r.ok) for (const m of r.moved) this.cache.update(m.topic, m.partition, m)
+    return results
+  }
+
   /** Forgets producers idle longer than producer.id.expiration.ms on every shard. */
   async expireProducers(): Promise<ExpireProducersResult[]> {
     return (await this.shards.broadcast({ op: 'expireProducers' })).map((o) => o.result)
@@ -209,5 +218,10 @@ export class ReplicaManager {
   /** Tasks sent to each shard so far (stats, and tests of the batching rule). */
   tasksSent(): number[] {
     return this.shards.tasksSent()
+  }
+
+  /** Operations waiting for or running on each shard (the queue-depth metric). */
+  queueDepths(): number[] {
+    return this.shards.queueDepths()
   }
 }

@@ -5,6 +5,9 @@
 // a log line; nothing here can disturb other connections. Reading stops while too many
 // requests are outstanding, while the client does not read its responses, and while the
 // broker's request memory (queued.max.request.bytes) has no room for its next frame.
+// On SASL listeners frames first pass a gate (onSaslFrame) that admits only what Kafka
+// admits before authentication; other listeners hand frames straight to onFrame, so
+// they pay nothing for it.
 
 import type { Socket } from 'node:net'
 import { Reader } from '../../protocol/wire/reader.ts'
@@ -15,10 +18,15 @@ import { ErrorCode } from '../../protocol/error-codes.ts'
 import { FrameDecoder, FrameTooLargeError } from './frame-decoder.ts'
 import { apiVersionsResponse } from '../handlers/18-api-versions.ts'
 import type { BrokerContext } from '../broker-context.ts'
-import type { RequestContext, RequestHeaderInfo, ApiHandler } from '../handlers/api-handler.ts'
+import type { RequestContext, RequestHeaderInfo, ApiHandler, ListenerEndpoint } from '../handlers/api-handler.ts'
 import type { Logger } from '../logger.ts'
+import type { Listener } from './listener.ts'
+import type { ConnectionSecurity } from '../security/connection-security.ts'
+import type { SaslAuthenticator } from '../security/sasl-authenticator.ts'
 
 const API_VERSIONS = 18
+const SASL_HANDSHAKE = 17
+const SASL_AUTHENTICATE = 36
 // Requests a client may have outstanding before we stop reading its socket. Kafka clients
 // pipeline at most a handful (max.in.flight 5); the bound protects memory from a flood.
 const MAX_IN_FLIGHT = 256
@@ -39,19 +47,35 @@ export class Connection {
   private readonly abort = new AbortController()
   private readonly queue: Slot[] = []
   private readonly remote: string
+  private readonly endpoint: ListenerEndpoint
+  private readonly security: ConnectionSecurity
   private paused = false
   private closed = false
   /** Set while the next frame waits for request memory: the cancel of that wait. */
   private memoryWait: (() => void) | null = null
   private readonly onFrameBound = (frame: Buffer): void => this.onFrame(frame)
+  /** onFrameBound, or the SASL gate until authentication (for the session's life with re-authentication). */
+  private frameHandler: (frame: Buffer) => void
   private draining: (() => void) | null = null
 
-  constructor(id: number, socket: Socket, broker: BrokerContext) {
+  constructor(id: number, socket: Socket, broker: BrokerContext, listener: Listener, principal: string) {
     this.id = id
     this.socket = socket
     this.broker = broker
     this.remote = `${socket.remoteAddress}:${socket.remotePort}`
-    this.log = broker.logger.child({ conn: id, remote: this.remote })
+    this.endpoint = listener.endpoint
+    this.log = broker.logger.child({ conn: id, remote: this.remote, listener: listener.config.name })
+    this.security = listener.securityFor(socket, principal, () => ({
+      closeAfterResponses: (reason) => {
+        this.log.debug({ reason }, 'closing connection after its last response')
+        void this.drain()
+      },
+      authenticated: () => {
+        this.security.principal = `User:${this.security.sasl!.user}`
+        if (this.broker.options.connectionsMaxReauthMs === 0) this.frameHandler = this.onFrameBound
+      },
+    }))
+    this.frameHandler = this.security.sasl === null ? this.onFrameBound : (frame) => this.onSaslFrame(frame, this.security.sasl!)
     this.decoder = new FrameDecoder(broker.options.maxRequestBytes, broker.requestMemory)
     socket.setNoDelay(true)
     socket.on('data', (chunk: Buffer) => this.onData(chunk))
@@ -82,14 +106,16 @@ export class Connection {
 
   private onData(chunk: Buffer): void {
     try {
-      if (!this.decoder.push(chunk, this.onFrameBound)) this.waitForMemory()
+      if (!this.decoder.push(chunk, this.frameHandler)) this.waitForMemory()
     } catch (err) {
       this.failedFrame(err)
     }
   }
 
   private failedFrame(err: unknown): void {
-    if (err instanceof FrameTooLargeError) this.kill(err.message)
+    // 0x16 0x03 starts every TLS record: a client speaking TLS to a plaintext listener.
+    if (err instanceof FrameTooLargeError && err.size >>> 16 === 0x1603) this.kill(`${err.message}: this looks like a TLS handshake on a ${this.security.securityProtocol} listener (${this.security.listener})`)
+    else if (err instanceof FrameTooLargeError) this.kill(err.message)
     else this.kill(`failed to process request: ${(err as Error).message}`)
   }
 
@@ -99,7 +125,7 @@ export class Connection {
       this.memoryWait = null
       if (this.closed) return
       try {
-        if (!this.decoder.resume(this.onFrameBound)) return this.waitForMemory()
+        if (!this.decoder.resume(this.frameHandler)) return this.waitForMemory()
       } catch (err) {
         return this.failedFrame(err)
       }
@@ -136,6 +162,49 @@ export class Connection {
     this.dispatch(handler, header, request)
   }
 
+  /**
+   * Before authentication only ApiVersions and SaslHandshake, then only SaslAuthenticate
+   * (or a raw token after a v0 handshake), may arrive; anything else closes the
+   * connection as in Kafka (IllegalSaslStateException). With re-authentication on, an
+   * authenticated session that has expired may only start a new handshake.
+   */
+  private onSaslFrame(frame: Buffer, sasl: SaslAuthenticator): void {
+    if (this.closed) return
+    if (sasl.phase === 'authenticate' && sasl.rawTokens) return this.onRawSaslToken(frame, sasl)
+    if (frame.length < 2) return this.kill('malformed request header')
+    const apiKey = frame.readInt16BE(0)
+    if (sasl.phase === 'complete') {
+      if (apiKey !== SASL_HANDSHAKE && sasl.expired) return this.kill('the SASL session expired (connections.max.reauth.ms) and the client did not re-authenticate')
+      return this.onFrame(frame)
+    }
+    const allowed = sasl.phase === 'handshake' ? apiKey === API_VERSIONS || apiKey === SASL_HANDSHAKE : sasl.phase === 'authenticate' && apiKey === SASL_AUTHENTICATE
+    if (!allowed) {
+      const name = this.broker.handlers.get(apiKey)?.name ?? `key ${apiKey}`
+      return this.kill(`Unexpected Kafka request of type ${name} during SASL ${sasl.phase === 'handshake' ? 'handshake' : 'authentication'}`)
+    }
+    this.onFrame(frame)
+  }
+
+  /** A token after a SaslHandshake v0: no Kafka header, answered with a size-prefixed token. */
+  private onRawSaslToken(frame: Buffer, sasl: SaslAuthenticator): void {
+    const token = Buffer.from(frame)
+    const slot: Slot = { done: false, chunks: null, started: performance.now() }
+    this.queue.push(slot)
+    this.updateFlow()
+    sasl.rawToken(token).then((challenge) => {
+      slot.done = true
+      if (challenge !== null) {
+        const size = Buffer.allocUnsafe(4)
+        size.writeInt32BE(challenge.length, 0)
+        slot.chunks = [size, challenge]
+      }
+      this.flush()
+    }, (err: unknown) => {
+      slot.done = true
+      this.kill(`SASL authentication failed: ${(err as Error).message}`)
+    })
+  }
+
   private dispatch(handler: ApiHandler, header: RequestHeaderInfo, request: unknown): void {
     const slot: Slot = { done: false, chunks: null, started: performance.now() }
     this.queue.push(slot)
@@ -145,6 +214,8 @@ export class Connection {
       header,
       connectionId: this.id,
       remote: this.remote,
+      listener: this.endpoint,
+      security: this.security,
       signal: this.abort.signal,
       closeConnection: (reason) => this.kill(reason),
     }

@@ -1,34 +1,76 @@
-// The listening socket and the set of live connections. Graceful close stops accepting,
-// lets every connection finish its in-flight requests, then ends them.
+// The listeners (one server socket each, see listener.ts) and the set of live
+// connections across them. Graceful close stops accepting, lets every connection
+// finish its in-flight requests, then ends them.
 
-import { createServer, type Server, type Socket } from 'node:net'
+import type { Socket } from 'node:net'
 import { Connection } from './connection.ts'
+import { Listener } from './listener.ts'
 import type { BrokerContext } from '../broker-context.ts'
+import type { ListenerConfig } from '../config/listeners.ts'
+import { PrincipalMapper } from '../security/principal-mapper.ts'
+import { RateLimitedLog } from '../security/rate-limited-log.ts'
+import { TlsCredentials } from '../security/tls-credentials.ts'
+import type { SaslMechanism } from '../security/sasl-mechanisms.ts'
+
+export interface BoundListener {
+  name: string
+  securityProtocol: ListenerConfig['securityProtocol']
+  host: string
+  port: number
+  advertisedHost: string
+  advertisedPort: number
+}
 
 export class KafkaServer {
-  private readonly server: Server
+  readonly listeners: Listener[]
   private readonly connections = new Set<Connection>()
+  private readonly tls: TlsCredentials | null
   private nextId = 1
 
-  constructor(broker: BrokerContext) {
-    this.server = createServer({ noDelay: true }, (socket: Socket) => {
-      const conn = new Connection(this.nextId++, socket, broker)
+  /** Throws TlsConfigError when a TLS listener's key or trust store is missing or unusable. */
+  constructor(broker: BrokerContext, configs: readonly ListenerConfig[]) {
+    const options = broker.options
+    const usesTls = configs.some((c) => c.securityProtocol === 'SSL' || c.securityProtocol === 'SASL_SSL')
+    this.tls = usesTls ? new TlsCredentials(options) : null
+    const tls = this.tls === null
+      ? null
+      : { credentials: this.tls, material: this.tls.load(), clientAuth: options.sslClientAuth, mapper: new PrincipalMapper(options.sslPrincipalMappingRules) }
+    const noisy = new RateLimitedLog(broker.logger)
+    const onSocket = (socket: Socket, listener: Listener, principal: string): void => {
+      const conn = new Connection(this.nextId++, socket, broker, listener, principal)
       this.connections.add(conn)
       socket.on('close', () => this.connections.delete(conn))
-    })
+    }
+    const sasl = {
+      enabled: options.saslEnabledMechanisms.split(',') as SaslMechanism[],
+      store: broker.credentials,
+      reauthMs: options.connectionsMaxReauthMs,
+      now: () => broker.clock.now(),
+      failures: noisy,
+    }
+    this.listeners = configs.map((c) => new Listener(c, { logger: broker.logger, tls, sasl, noisy, onSocket }))
   }
 
-  listen(host: string, port: number): Promise<{ host: string; port: number }> {
-    return new Promise((resolve, reject) => {
-      const onError = (err: Error): void => reject(err)
-      this.server.once('error', onError)
-      this.server.listen({ host, port, exclusive: true }, () => {
-        this.server.off('error', onError)
-        const addr = this.server.address()
-        if (addr === null || typeof addr === 'string') return reject(new Error('server has no TCP address'))
-        resolve({ host: addr.address, port: addr.port })
-      })
-    })
+  /** Binds every listener, in order; a failure closes those already bound. */
+  async listen(): Promise<BoundListener[]> {
+    const out: BoundListener[] = []
+    try {
+      for (const l of this.listeners) {
+        const bound = await l.listen()
+        out.push({ name: l.config.name, securityProtocol: l.config.securityProtocol, host: bound.host, port: bound.port, advertisedHost: l.endpoint.advertisedHost, advertisedPort: l.endpoint.advertisedPort })
+      }
+    } catch (err) {
+      await Promise.all(this.listeners.map((l) => l.close()))
+      throw err
+    }
+    return out
+  }
+
+  /** Re-reads the TLS key and trust stores now (they are also reloaded when their files change). */
+  reloadTls(): void {
+    if (this.tls === null) return
+    const material = this.tls.load()
+    for (const l of this.listeners) l.reloadTls(material)
   }
 
   get connectionCount(): number {
@@ -43,7 +85,7 @@ export class KafkaServer {
   }
 
   async close(): Promise<void> {
-    const stopped = new Promise<void>((resolve) => this.server.close(() => resolve()))
+    const stopped = Promise.all(this.listeners.map((l) => l.close()))
     await Promise.all([...this.connections].map((c) => c.drain()))
     await stopped
   }

@@ -98,7 +98,8 @@ export class TransactionCoordinator {
 
   constructor(deps: TxnCoordinatorDeps) {
     this.deps = deps
-    this.log = new CoordinatorLog(deps.host, TRANSACTION_STATE_TOPIC, deps.options.transactionStateLogNumPartitions, { 'cleanup.policy': 'compact', 'segment.bytes': TXN_TOPIC_SEGMENT_BYTES, 'min.insync.replicas': '1' })
+    // The overrides Kafka's TransactionLog gives the topic (compacted, stored uncompressed).
+    this.log = new CoordinatorLog(deps.host, TRANSACTION_STATE_TOPIC, deps.options.transactionStateLogNumPartitions, { 'cleanup.policy': 'compact', 'compression.type': 'uncompressed', 'segment.bytes': TXN_TOPIC_SEGMENT_BYTES, 'min.insync.replicas': '1', 'unclean.leader.election.enable': 'false' })
   }
 
   get isLoading(): boolean {

@@ -27,6 +27,17 @@ export interface OpOutcome<R = AnyShardResult> {
 
 type QueuedOp = { op: ShardOp; resolve: (o: OpOutcome) => void; reject: (e: unknown) => void }
 
+/**
+ * Told what the shards spend (the metrics implement it). Called once per finished task,
+ * never per operation, so the produce path pays two clock reads per task.
+ */
+export interface ShardObserver {
+  /** A task's round trip: sent to the shard until its results are back on this thread. */
+  taskDone(shard: number, seconds: number): void
+  /** fdatasync durations (ms) a task ran, carried back with its results. */
+  flushed(ms: readonly number[]): void
+}
+
 // Produced bytes travel in ArrayBuffers that the worker hands back once written; a few are
 // kept per shard so steady load reuses warm memory instead of faulting in fresh pages
 // (first touch runs at ~2 GB/s, a copy into warm memory at ~6) and feeding the GC.
@@ -35,6 +46,7 @@ const MIN_BUFFER_BYTES = 256 * 1024
 const MAX_SPARE_BYTES = 16 * 1024 * 1024
 
 class Shard {
+  readonly id: number
   readonly pool: Piscina
   queue: QueuedOp[] = []
   spare: ArrayBuffer[] = []
@@ -44,8 +56,11 @@ class Shard {
   scheduled = false
   /** The one task this shard may have in flight; while set, new ops wait in `queue`. */
   running = false
+  /** Operations in the running task. */
+  runningOps = 0
   tasksSent = 0
   constructor(init: ShardInit) {
+    this.id = init.shardId
     this.pool = new Piscina({
       filename: workerFile,
       minThreads: 1,
@@ -65,6 +80,8 @@ export class ShardPool {
   readonly shards: Shard[]
   private readonly memory: RequestMemoryPool
   private readonly clock: Clock
+  /** Set once by the broker's wiring; null in tests that run a bare pool. */
+  observer: ShardObserver | null = null
 
   /**
    * Produced bytes waiting in a shard's next or running task count against `memory`
@@ -124,6 +141,11 @@ export class ShardPool {
     return this.shards.map((s) => s.tasksSent)
   }
 
+  /** Operations submitted to each shard and not answered yet: waiting for its next task or in the running one. */
+  queueDepths(): number[] {
+    return this.shards.map((s) => s.queue.length + s.runningOps)
+  }
+
   /** Sends the same op to every shard and waits for all. */
   broadcast<O extends ShardOp>(op: O): Promise<Array<OpOutcome<ShardResults[O['op']]>>> {
     return Promise.all(this.shards.map((_, i) => this.submit(i, op)))
@@ -136,6 +158,7 @@ export class ShardPool {
     if (queued.length === 0) return
     shard.queue = []
     shard.running = true
+    shard.runningOps = queued.length
 
     const ops: ShardOp[] = new Array(queued.length)
     for (let i = 0; i < queued.length; i++) ops[i] = queued[i]!.op
@@ -146,10 +169,16 @@ export class ShardPool {
 
     const task: ShardTask = { ops, data, now: this.clock.now() }
     shard.tasksSent++
+    const sent = performance.now()
     const run = data === null ? shard.pool.run(task) : shard.pool.run(task, { transferList: [data] })
     run.then(
       (res: ShardTaskResult) => {
         this.memory.release(dataBytes)
+        const observer = this.observer
+        if (observer !== null) {
+          observer.taskDone(shard.id, (performance.now() - sent) / 1000)
+          if (res.flushMs !== undefined) observer.flushed(res.flushMs)
+        }
         this.finished(shard)
         if (res.spent != null) keepBuffer(shard, res.spent)
         const out = res.data === null ? null : Buffer.from(res.data)
@@ -174,6 +203,7 @@ export class ShardPool {
   /** The running task is done: what accumulated meanwhile leaves now, as one task, in submission order. */
   private finished(shard: Shard): void {
     shard.running = false
+    shard.runningOps = 0
     if (shard.queue.length > 0) this.dispatch(shard)
   }
 

@@ -16,6 +16,8 @@ export interface ShardInit {
   fsync: 'always' | 'interval' | 'never'
   /** producer.id.expiration.ms: idle producers are forgotten after this long. */
   producerIdExpirationMs: number
+  /** log.cleaner.dedupe.buffer.size / shards: the log cleaner's key map memory on each shard. */
+  cleanerDedupeBufferSize?: number
 }
 
 interface PartitionOp {
@@ -27,7 +29,7 @@ interface PartitionOp {
 // every operation.
 export type ShardOp =
   /** `logStartOffset`: from log-start-offset-checkpoint (DeleteRecords moved it), if any. */
-  | (PartitionOp & { op: 'open'; config: LogConfig; clean: boolean; recoveryPoint: number; logStartOffset?: number })
+  | (PartitionOp & { op: 'open'; config: LogConfig; clean: boolean; recoveryPoint: number; logStartOffset?: number; cleanerCheckpoint?: number })
   | (PartitionOp & { op: 'configure'; config: LogConfig })
   /** `coordinator`: written by a coordinator (its transactional offset commits carry no sequence). */
   | (PartitionOp & { op: 'append'; offset: number; length: number; coordinator?: boolean })
@@ -46,6 +48,8 @@ export type ShardOp =
   | (PartitionOp & { op: 'delete'; topicId: string })
   | (PartitionOp & { op: 'purgeDeleted'; topicId: string })
   | { op: 'retention' }
+  /** One bounded step of the shard's log cleaner (map a dirty section, or clean one group of segments). */
+  | { op: 'clean' }
   | { op: 'expireProducers' }
   | { op: 'flush' }
   | { op: 'handOffFlush' }
@@ -132,6 +136,13 @@ export type PurgeDeletedResult = Failed | { ok: true }
 /** A partition whose log start moved, with its new bounds (for the main thread's cache). */
 export type RetentionResultMoved = Bounds & { topic: string; partition: number }
 export type RetentionResult = Failed | { ok: true; deletedSegments: number; moved: RetentionResultMoved[] }
+/** A compacted partition whose clean finished: its new first dirty offset (cleaner-offset-checkpoint). */
+export interface CleanedPartition {
+  topic: string
+  partition: number
+  firstDirtyOffset: number
+}
+export type CleanResult = Failed | { ok: true; busy: boolean; bytesRead: number; bytesWritten: number; cleaned: CleanedPartition[]; moved: RetentionResultMoved[] }
 export type ExpireProducersResult = Failed | { ok: true; expiredProducers: number }
 export type FlushResult = Failed | { ok: true; recoveryPoints: RecoveryPoint[]; /** Partitions that could not be flushed (offline, full disk): they need recovery at the next start. */ unflushed: string[] }
 export type HandOffFlushResult = Failed | { ok: true; recoveryPoints: RecoveryPoint[]; flushFiles: string[]; flushDirs: string[] }
@@ -150,6 +161,7 @@ export interface ShardResults {
   delete: DeleteResult
   purgeDeleted: PurgeDeletedResult
   retention: RetentionResult
+  clean: CleanResult
   expireProducers: ExpireProducersResult
   flush: FlushResult
   handOffFlush: HandOffFlushResult
@@ -166,4 +178,6 @@ export interface ShardTaskResult {
   spent?: ArrayBuffer | null
   /** Large reads, each in the buffer storage read it into, transferred without a copy. */
   owned?: ArrayBuffer[]
+  /** How long each fdatasync this task ran took, in ms (absent when it ran none). */
+  flushMs?: number[]
 }

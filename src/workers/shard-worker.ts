@@ -16,11 +16,12 @@ import { BATCH_HEADER_SIZE, BATCH_LENGTH_OFFSET, COMPRESSION_CODEC_MASK, Compres
 import { ErrorCode } from '../../protocol/error-codes.ts'
 import { partitionKey, parsePartitionKey } from '../topics/partition-key.ts'
 import { deletedDirName, partitionDir } from '../../storage/log-file-names.ts'
+import { LogCleaner } from '../../storage/log-cleaner.ts'
 
 // How often an offline partition is reopened to see whether writes succeed again.
 const REVIVE_MS = 100
 import type {
-  AbortedTransaction, AnyShardResult, Bounds, RetentionResultMoved, Failed, FlushResult, ExpireProducersResult, HandOffFlushResult, RetentionResult, RecoveryPoint, ShardInit, ShardOp, ShardTask, ShardTaskResult,
+  AbortedTransaction, AnyShardResult, Bounds, CleanResult, CleanedPartition, RetentionResultMoved, Failed, FlushResult, ExpireProducersResult, HandOffFlushResult, RetentionResult, RecoveryPoint, ShardInit, ShardOp, ShardTask, ShardTaskResult,
 } from './shard-protocol.ts'
 
 // A read whose Buffer has an ArrayBuffer of its own can be transferred to the main thread
@@ -37,7 +38,13 @@ function ownsItsMemory(b: Buffer): boolean {
 export function createShardRunner(init: ShardInit, io: FileIO = init.dataDir === null ? new MemoryFileIO() : new NodeFileIO()): (task: ShardTask) => unknown {
   const root = init.dataDir ?? '/memory'
   const logs = new Map<string, PartitionLog>()
+  // fdatasync durations since the last task result, which carries them to the metrics:
+  // no message of their own, and nothing at all for a task that synced nothing.
+  let flushMs: number[] = []
+  if (io instanceof NodeFileIO) io.onDatasync = (ms) => flushMs.push(ms)
   const lastRevive = new WeakMap<PartitionLog, number>()
+  // The shard's log cleaner: its steps run as tasks of this shard, so a clean never overlaps an append to the same log.
+  const cleaner = new LogCleaner(init.cleanerDedupeBufferSize === undefined ? {} : { dedupeBufferSize: init.cleanerDedupeBufferSize })
 
   // Only 'open' creates a log: every partition is opened when its topic is created or the
   // broker starts, so a missing log on any other op means the topic was deleted meanwhile
@@ -46,7 +53,7 @@ export function createShardRunner(init: ShardInit, io: FileIO = init.dataDir ===
     const key = partitionKey(op.topic, op.partition)
     let log = logs.get(key)
     if (log === undefined) {
-      log = PartitionLog.open(io, partitionDir(root, op.topic, op.partition), op.config, { clean: op.clean, recoveryPoint: op.recoveryPoint, logStartOffset: op.logStartOffset, now, producerIdExpirationMs: init.producerIdExpirationMs })
+      log = PartitionLog.open(io, partitionDir(root, op.topic, op.partition), op.config, { clean: op.clean, recoveryPoint: op.recoveryPoint, logStartOffset: op.logStartOffset, now, producerIdExpirationMs: init.producerIdExpirationMs, cleanerCheckpoint: op.cleanerCheckpoint })
       logs.set(key, log)
     } else {
       log.config = op.config
@@ -72,6 +79,8 @@ export function createShardRunner(init: ShardInit, io: FileIO = init.dataDir ===
     } catch {
       return log
     }
+    fresh.firstDirtyOffset = log.firstDirtyOffset
+    cleaner.abandon(log)
     log.abandon()
     logs.set(partitionKey(op.topic, op.partition), fresh)
     return fresh
@@ -164,6 +173,21 @@ export function createShardRunner(init: ShardInit, io: FileIO = init.dataDir ===
     return failed ?? { ok: true, deletedSegments, moved }
   }
 
+  function clean(now: number): CleanResult {
+    const r = cleaner.step(logs.values(), now)
+    const cleaned: CleanedPartition[] = []
+    const moved: RetentionResultMoved[] = []
+    if (r.cleaned !== null) {
+      for (const [key, log] of logs) {
+        if (log !== r.cleaned.log) continue
+        cleaned.push({ ...parsePartitionKey(key), firstDirtyOffset: r.cleaned.firstDirtyOffset })
+        // A clean may drop the first records: the log start of the cache follows.
+        moved.push({ ...parsePartitionKey(key), ...bounds(log) })
+      }
+    }
+    return { ok: true, busy: r.busy, bytesRead: r.bytesRead, bytesWritten: r.bytesWritten, cleaned, moved }
+  }
+
   function expireProducers(now: number): ExpireProducersResult {
     let expiredProducers = 0
     for (const log of logs.values()) expiredProducers += log.expireProducers(now, init.producerIdExpirationMs)
@@ -197,14 +221,15 @@ export function createShardRunner(init: ShardInit, io: FileIO = init.dataDir ===
 
   const VALID: ValidationResult = { error: 0 }
 
-  function validate(records: Buffer, log: PartitionLog, body: Buffer | CompressionError | undefined, now: number): ValidationResult {
-    if (body === undefined) return validateProducedRecords(records, log.config, now)
+  // Validation may rebuild the batch in the topic's compression.type (`records` of the result).
+  function validate(records: Buffer, log: PartitionLog, body: Buffer | CompressionError | undefined, now: number, topicPartition: string): ValidationResult {
+    if (body === undefined) return validateProducedRecords(records, log.config, now, topicPartition)
     // decompressAhead only decompressed bodies whose header, CRC included, passed; the
     // bytes have not changed since, so the CRC is not computed a second time.
     const header = validateBatchHeader(records, log.config, true)
     if (header.error !== 0) return { error: header.error, message: header.message }
     if (body instanceof CompressionError) return { error: ErrorCode.CORRUPT_MESSAGE, message: body.message }
-    return validateRecordsBody(records, body, log.config, now)
+    return validateRecordsBody(records, body, log.config, now, topicPartition)
   }
 
   function runShardTask(task: ShardTask): unknown {
@@ -242,14 +267,14 @@ export function createShardRunner(init: ShardInit, io: FileIO = init.dataDir ===
             const records = data!.subarray(op.offset, op.offset + op.length)
             // A coordinator's own batches (built by this broker) skip client validation, as
             // Kafka's AppendOrigin.COORDINATOR does: its transactional offsets carry no sequence.
-            const invalid = op.coordinator === true ? VALID : validate(records, log, bodies?.get(i), task.now)
+            const invalid = op.coordinator === true ? VALID : validate(records, log, bodies?.get(i), task.now, `${op.topic}-${op.partition}`)
             if (invalid.error !== 0) {
               const failed: Failed = { ok: false, error: invalid.error, message: invalid.message ?? '' }
               if (invalid.recordErrors !== undefined) failed.recordErrors = invalid.recordErrors
               results[i] = failed
               break
             }
-            const r = log.append(records, task.now, op.coordinator === true)
+            const r = log.append(invalid.records ?? records, task.now, op.coordinator === true)
             if (!r.duplicate) appended.add(log)
             results[i] = log === current
               ? { ok: true, baseOffset: r.baseOffset, logAppendTime: r.logAppendTime, duplicate: r.duplicate, ...bounds(log) }
@@ -315,6 +340,7 @@ export function createShardRunner(init: ShardInit, io: FileIO = init.dataDir ===
             const key = partitionKey(op.topic, op.partition)
             const log = logs.get(key)
             logs.delete(key)
+            if (log !== undefined) cleaner.abandon(log)
             const tombstone = join(root, deletedDirName(op.topic, op.partition, op.topicId))
             if (log !== undefined) {
               log.moveToTombstone(tombstone)
@@ -339,6 +365,10 @@ export function createShardRunner(init: ShardInit, io: FileIO = init.dataDir ===
             results[i] = expireProducers(task.now)
             break
           }
+          case 'clean': {
+            results[i] = clean(task.now)
+            break
+          }
           case 'flush': {
             results[i] = flushAll()
             break
@@ -351,11 +381,13 @@ export function createShardRunner(init: ShardInit, io: FileIO = init.dataDir ===
             if (!(io instanceof MemoryFileIO)) throw new StorageError(ErrorCode.UNKNOWN_SERVER_ERROR, 'a simulated power loss needs memory storage')
             for (const log of logs.values()) log.abandon()
             logs.clear()
+            cleaner.abandon()
             io.crash()
             results[i] = { ok: true }
             break
           }
           case 'close': {
+            cleaner.abandon()
             results[i] = flushAll()
             for (const log of logs.values()) {
               try {
@@ -405,6 +437,10 @@ export function createShardRunner(init: ShardInit, io: FileIO = init.dataDir ===
     const result: ShardTaskResult = { results, data: out }
     if (spent !== null) result.spent = spent
     if (owned.length > 0) result.owned = owned
+    if (flushMs.length > 0) {
+      result.flushMs = flushMs
+      flushMs = []
+    }
     if (out === null && spent === null && owned.length === 0) return result
     const transfer: ArrayBuffer[] = [...owned]
     if (out !== null) transfer.push(out)

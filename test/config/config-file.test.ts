@@ -177,10 +177,11 @@ t.test('bad values in files name key and file', async (t) => {
   t.match(protoKey.message, /Unknown key "__proto__"/)
   const dirs = loadError(t, { 's.properties': 'log.dirs=/a,/b\n' }, ['--config', 's.properties'])
   t.match(dirs.message, /log.dirs .*single data directory/)
-  const lis = loadError(t, { 's.properties': 'listeners=SSL://:9093\n' }, ['--config', 's.properties'])
-  t.match(lis.message, /Invalid value "SSL:\/\/:9093" for listeners \(config file s.properties key listeners\): expected one listener/)
+  const lis = loadError(t, { 's.properties': 'listeners=SSL//:9093\n' }, ['--config', 's.properties'])
+  t.match(lis.message, /Invalid value "SSL\/\/:9093" for listeners \(config file s.properties key listeners\): expected a comma-separated list/)
   const two = loadError(t, { 's.properties': 'listeners=PLAINTEXT://:9092,CONTROLLER://:9093\n' }, ['--config', 's.properties'])
   t.equal(two.key, 'listeners')
+  t.match(two.message, /listener CONTROLLER has no security protocol/)
 })
 
 t.test('missing, unreadable, unparsable config files', async (t) => {

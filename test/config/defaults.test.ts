@@ -8,6 +8,9 @@ t.test('defaults', async (t) => {
   t.same(o, {
     host: '127.0.0.1',
     port: 9092,
+    listeners: 'PLAINTEXT://127.0.0.1:9092',
+    advertisedListeners: '',
+    listenerSecurityProtocolMap: 'PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL',
     httpPort: 8080,
     advertisedHost: '127.0.0.1',
     advertisedPort: 0,
@@ -35,6 +38,25 @@ t.test('defaults', async (t) => {
     transactionMaxTimeoutMs: 900000,
     transactionAbortTimedOutTransactionCleanupIntervalMs: 10000,
     maxIncrementalFetchSessionCacheSlots: 1000,
+    sslKeystoreType: 'PEM',
+    sslKeystoreLocation: '',
+    sslKeyPassword: '',
+    sslKeystoreCertificateChain: '',
+    sslKeystoreKey: '',
+    sslTruststoreType: 'PEM',
+    sslTruststoreLocation: '',
+    sslTruststoreCertificates: '',
+    sslClientAuth: 'none',
+    sslPrincipalMappingRules: 'DEFAULT',
+    saslEnabledMechanisms: 'PLAIN,SCRAM-SHA-256,SCRAM-SHA-512',
+    connectionsMaxReauthMs: 0,
+    authorizerClassName: '',
+    superUsers: '',
+    allowEveryoneIfNoAclFound: false,
+    logCleanerEnable: true,
+    logCleanerBackoffMs: 15000,
+    logCleanerIoMaxBytesPerSecond: Number.MAX_VALUE,
+    logCleanerDedupeBufferSize: 134217728,
     topicDefaults: {}
   })
   t.notOk('clusterId' in o, 'no cluster id unless overridden')
@@ -91,4 +113,31 @@ t.test('typed and string values are both accepted', async (t) => {
   t.equal(o.logLevel, 'debug')
   t.equal(o.clusterId, 'abcDEF123_-x')
   t.same(o.topicDefaults, { 'retention.ms': '5000', 'cleanup.policy': 'compact,delete' })
+})
+
+t.test('listeners: the first one is host/port, explicit host/port override it', async (t) => {
+  const o = resolveBrokerOptions({ listeners: 'PLAINTEXT://127.0.0.1:9092,SASL_SSL://:9094' })
+  t.equal(o.host, '127.0.0.1')
+  t.equal(o.port, 9092)
+  t.equal(o.listeners, 'PLAINTEXT://127.0.0.1:9092,SASL_SSL://0.0.0.0:9094')
+  const p = resolveBrokerOptions({ listeners: 'sasl_ssl://:9094,PLAINTEXT://127.0.0.1:9092', port: 0 })
+  t.equal(p.listeners, 'SASL_SSL://0.0.0.0:0,PLAINTEXT://127.0.0.1:9092', 'names upper-cased, port overrides the first')
+  t.equal(p.advertisedHost, 'localhost', 'a wildcard first listener advertises localhost')
+  const q = resolveBrokerOptions({ listeners: 'INTERNAL://127.0.0.1:9092,EXTERNAL://0.0.0.0:9093', listenerSecurityProtocolMap: 'INTERNAL:PLAINTEXT,EXTERNAL:SASL_SSL', advertisedListeners: 'INTERNAL://127.0.0.1:9092,EXTERNAL://kafka.example.com:443' })
+  t.equal(q.advertisedHost, '127.0.0.1')
+  t.throws(() => resolveBrokerOptions({ listeners: 'INTERNAL://127.0.0.1:9092' }), /listener INTERNAL has no security protocol/)
+  t.throws(() => resolveBrokerOptions({ listeners: 'PLAINTEXT://:9092,SSL://:9092' }), /both use port 9092/)
+  t.throws(() => resolveBrokerOptions({ listeners: 'PLAINTEXT://:9092', advertisedListeners: 'SSL://x:1' }), /advertised.listeners names SSL, which is not in listeners/)
+  t.throws(() => resolveBrokerOptions({ listeners: 'PLAINTEXT://:9092,plaintext://:9093' }), /PLAINTEXT appears twice/)
+  t.throws(() => resolveBrokerOptions({ saslEnabledMechanisms: 'GSSAPI' }), /expected a comma-separated list of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512/)
+  t.throws(() => resolveBrokerOptions({ sslPrincipalMappingRules: 'RULE:^CN=(.*)$' }), /sslPrincipalMappingRules/)
+})
+
+t.test('ACL options: only Kafka 4\'s StandardAuthorizer turns ACLs on', async (t) => {
+  const o = resolveBrokerOptions({ authorizerClassName: ' org.apache.kafka.metadata.authorizer.StandardAuthorizer ', superUsers: 'User:admin; User:ops;', allowEveryoneIfNoAclFound: 'true' as unknown as boolean })
+  t.equal(o.authorizerClassName, 'org.apache.kafka.metadata.authorizer.StandardAuthorizer')
+  t.equal(o.superUsers, 'User:admin;User:ops')
+  t.equal(o.allowEveryoneIfNoAclFound, true)
+  t.throws(() => resolveBrokerOptions({ authorizerClassName: 'kafka.security.authorizer.AclAuthorizer' }), /org.apache.kafka.metadata.authorizer.StandardAuthorizer/)
+  t.throws(() => resolveBrokerOptions({ superUsers: 'admin' }), /User:admin;User:ops/)
 })

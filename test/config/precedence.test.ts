@@ -86,6 +86,28 @@ const SAMPLE: Record<string, [string, unknown]> = {
   transactionMaxTimeoutMs: ['60000', 60000],
   transactionAbortTimedOutTransactionCleanupIntervalMs: ['500', 500],
   maxIncrementalFetchSessionCacheSlots: ['2', 2],
+  listeners: ['PLAINTEXT://127.0.0.1:9092,SASL_SSL://127.0.0.1:9094', 'PLAINTEXT://127.0.0.1:9092,SASL_SSL://127.0.0.1:9094'],
+  advertisedListeners: ['PLAINTEXT://kafka.example:9092', 'PLAINTEXT://kafka.example:9092'],
+  listenerSecurityProtocolMap: ['PLAINTEXT:PLAINTEXT,EXTERNAL:SASL_SSL', 'PLAINTEXT:PLAINTEXT,EXTERNAL:SASL_SSL'],
+  sslKeystoreType: ['PEM', 'PEM'],
+  sslKeystoreLocation: ['/etc/samsa/keystore.pem', '/etc/samsa/keystore.pem'],
+  sslKeyPassword: ['s3cret', 's3cret'],
+  sslKeystoreCertificateChain: ['-----BEGIN CERTIFICATE-----', '-----BEGIN CERTIFICATE-----'],
+  sslKeystoreKey: ['-----BEGIN PRIVATE KEY-----', '-----BEGIN PRIVATE KEY-----'],
+  sslTruststoreType: ['pem', 'PEM'],
+  sslTruststoreLocation: ['/etc/samsa/ca.pem', '/etc/samsa/ca.pem'],
+  sslTruststoreCertificates: ['-----BEGIN CERTIFICATE-----', '-----BEGIN CERTIFICATE-----'],
+  sslClientAuth: ['required', 'required'],
+  sslPrincipalMappingRules: ['RULE:^CN=([^,]*).*$/$1/L,DEFAULT', 'RULE:^CN=([^,]*).*$/$1/L,DEFAULT'],
+  saslEnabledMechanisms: ['scram-sha-512', 'SCRAM-SHA-512'],
+  connectionsMaxReauthMs: ['3600000', 3600000],
+  authorizerClassName: ['org.apache.kafka.metadata.authorizer.StandardAuthorizer', 'org.apache.kafka.metadata.authorizer.StandardAuthorizer'],
+  superUsers: ['User:admin;User:ANONYMOUS', 'User:admin;User:ANONYMOUS'],
+  allowEveryoneIfNoAclFound: ['true', true],
+  logCleanerEnable: ['false', false],
+  logCleanerBackoffMs: ['500', 500],
+  logCleanerIoMaxBytesPerSecond: ['1048576', 1048576],
+  logCleanerDedupeBufferSize: ['16777216', 16777216],
   clusterId: ['MkU3OEVBNTcwNTJENDM2Qk', 'MkU3OEVBNTcwNTJENDM2Qk']
 }
 
@@ -126,4 +148,13 @@ t.test('relative --data-dir resolves against the given cwd', async (t) => {
   writeFileSync(join(dir, 'c.json'), '{"dataDir": "store"}')
   t.equal(loadConfig({ argv: ['--data-dir', 'd'], env: {}, cwd: dir }).options.dataDir, join(dir, 'd'))
   t.equal(loadConfig({ argv: ['--config', 'c.json'], env: {}, cwd: dir }).options.dataDir, join(dir, 'store'))
+})
+
+t.test('a listeners list from a higher source replaces the first listener address of a lower one', async (t) => {
+  const dir = t.testdir({ 's.properties': 'listeners=PLAINTEXT://127.0.0.1:9092,SASL_SSL://127.0.0.1:9094\n' })
+  const fromFile = loadConfig({ argv: ['--config', 's.properties', '--port', '0'], env: {}, cwd: dir }).options
+  t.equal(fromFile.listeners, 'PLAINTEXT://127.0.0.1:0,SASL_SSL://127.0.0.1:9094', '--port overrides the first listener of the file')
+  const fromEnv = loadConfig({ argv: ['--config', 's.properties'], env: { SAMSA_LISTENERS: 'SSL://127.0.0.1:9443' }, cwd: dir }).options
+  t.equal(fromEnv.listeners, 'SSL://127.0.0.1:9443', 'the env list wins whole over the file')
+  t.equal(fromEnv.port, 9443)
 })

@@ -16,6 +16,7 @@ import { RawClient } from '../helpers/raw-client.ts'
 import { batchOf, createTopic, produce } from '../helpers/wire-requests.ts'
 import { ErrorCode } from '../../protocol/error-codes.ts'
 import { startBroker } from '../../src/broker.ts'
+import { buildRecordBatch } from '../../protocol/records/record-batch-builder.ts'
 
 const { ConfigResourceTypes } = kafkajs
 const TOPIC = 2
@@ -110,7 +111,8 @@ t.test('incrementalAlterConfigs (@platformatic/kafka): compacted after a restart
 
   // Old records (an hour ago) in several 1 KiB segments, then retention.ms lowered to a minute.
   const old = Date.now() - 3_600_000
-  for (let i = 0; i < 8; i++) t.equal((await produce(c, 'table', 0, batchOf([`old-${i}-${'x'.repeat(300)}`], { baseTimestamp: old }))).errorCode, 0)
+  // Keyed: a compacted topic refuses records without a key.
+  for (let i = 0; i < 8; i++) t.equal((await produce(c, 'table', 0, buildRecordBatch({ baseTimestamp: old, records: [{ key: Buffer.from(`k${i}`), value: Buffer.from(`old-${i}-${'x'.repeat(300)}`) }] }))).errorCode, 0)
   const segmentsBefore = readdirSync(join(dataDir, 'table-0')).filter((f) => f.endsWith('.log')).length
   t.ok(segmentsBefore >= 3, `several segments (${segmentsBefore})`)
   const altered = await incremental(c, TOPIC, 'table', [{ name: 'cleanup.policy', configOperation: 2, value: 'delete' }, { name: 'retention.ms', configOperation: 0, value: '60000' }])

@@ -1,13 +1,18 @@
 // The HTTP listener: /healthz, /readyz, and /metrics scraped after a known load. The
 // byte and message counters equal what was produced (read back from the log), and a
 // kafkajs group that stops 500 messages behind the end shows kafka_consumergroup_lag 500
-// summed over its partitions, then 0 once it caught up.
+// summed over its partitions, then 0 once it caught up. Shard and fsync metrics: under
+// --fsync always every acknowledged produce has had an fdatasync, so after N sequential
+// sends the flush histogram has grown by at least N, and so have the shard task times;
+// under --fsync interval the background flusher's fdatasyncs are counted too.
 
 import t from 'tap'
 import { startBroker } from '../../src/broker.ts'
 import { kafkaClient } from '../helpers/kafkajs-fetch.ts'
 import { RawClient } from '../helpers/raw-client.ts'
 import { fetchRequest, splitBatches } from '../helpers/wire-requests.ts'
+import { tempDir } from '../helpers/broker.ts'
+import { waitFor } from '../helpers/groups.ts'
 
 /** Samples of one metric from Prometheus text, as label-string → value. */
 function samples(text: string, name: string): Map<string, number> {
@@ -115,4 +120,73 @@ t.test('no HTTP listener unless asked for; a taken port names the setting', asyn
   const first = await startBroker({ host: '127.0.0.1', port: 0, httpPort: 0, memory: true, shards: 1, logLevel: 'silent' })
   t.teardown(() => first.close())
   await t.rejects(startBroker({ host: '127.0.0.1', port: 0, httpPort: first.httpPort!, memory: true, shards: 1, logLevel: 'silent' }), /http\.port/, 'a taken HTTP port is an error naming http.port')
+})
+
+const FLUSH = 'kafka_log_logflushstats_logflushrateandtimems'
+const TASKS = 'samsa_shard_task_seconds'
+
+t.test('fsync latency, shard task times and queue depth under --fsync always', async (t) => {
+  const broker = await startBroker({ host: '127.0.0.1', port: 0, httpPort: 0, dataDir: tempDir(t), fsync: 'always', shards: 2, logLevel: 'silent' })
+  t.teardown(() => broker.close())
+  const scrape = async (): Promise<string> => (await fetch(`http://127.0.0.1:${broker.httpPort}/metrics`)).text()
+  const kafka = kafkaClient(broker.port)
+  const admin = kafka.admin()
+  await admin.connect()
+  t.teardown(() => admin.disconnect())
+  // Four partitions, so both shards host some (the hash spreads a topic's partitions).
+  await admin.createTopics({ topics: [{ topic: 'synced', numPartitions: 4 }] })
+  const producer = kafka.producer()
+  await producer.connect()
+  t.teardown(() => producer.disconnect())
+  const send = async (sends: number): Promise<void> => {
+    for (let i = 0; i < sends; i++) {
+      await producer.send({ topic: 'synced', messages: [0, 1, 2, 3].map((partition) => ({ value: `v-${i}-${partition}`, partition })) })
+    }
+  }
+
+  let text = await scrape()
+  const flushes0 = samples(text, `${FLUSH}_count`).get('') ?? 0
+  const tasks0 = sum(samples(text, `${TASKS}_count`))
+  await send(20)
+  text = await scrape()
+  const flushes1 = samples(text, `${FLUSH}_count`).get('') ?? 0
+  const tasks1 = sum(samples(text, `${TASKS}_count`))
+  t.ok(flushes1 - flushes0 >= 20, `20 acknowledged sends under --fsync always: at least 20 fdatasyncs counted (${flushes0} -> ${flushes1})`)
+  t.ok((samples(text, `${FLUSH}_sum`).get('') ?? 0) > 0, 'fdatasync time summed, in ms')
+  t.equal(samples(text, `${FLUSH}_bucket`).get('{le="+Inf"}'), flushes1, 'the +Inf bucket holds every fdatasync')
+  t.ok(tasks1 - tasks0 >= 20, `shard task times: at least one task per send (${tasks0} -> ${tasks1})`)
+  const perShard = samples(text, `${TASKS}_count`)
+  t.ok((perShard.get('{shard="0"}') ?? 0) > 0 && (perShard.get('{shard="1"}') ?? 0) > 0, 'task times per shard, both shards busy')
+  const depth = samples(text, 'samsa_shard_queue_depth')
+  t.same([...depth.keys()].sort(), ['{shard="0"}', '{shard="1"}'], 'queue depth exposed per shard')
+  t.same([...depth.values()], [0, 0], 'nothing queued once every send was answered')
+
+  await send(10)
+  text = await scrape()
+  const flushes2 = samples(text, `${FLUSH}_count`).get('') ?? 0
+  t.ok(flushes2 - flushes1 >= 10, `and it grows with 10 more sends (${flushes1} -> ${flushes2})`)
+  t.ok(sum(samples(text, `${TASKS}_count`)) - tasks1 >= 10, 'so do the task times')
+})
+
+t.test('--fsync interval: the background flusher\'s fdatasyncs are counted; memory storage has none', async (t) => {
+  const broker = await startBroker({ host: '127.0.0.1', port: 0, httpPort: 0, dataDir: tempDir(t), fsync: 'interval', fsyncIntervalMs: 50, shards: 1, logLevel: 'silent' })
+  t.teardown(() => broker.close())
+  const scrape = async (): Promise<string> => (await fetch(`http://127.0.0.1:${broker.httpPort}/metrics`)).text()
+  const kafka = kafkaClient(broker.port)
+  const producer = kafka.producer()
+  await producer.connect()
+  t.teardown(() => producer.disconnect())
+  await producer.send({ topic: 'flushed-later', messages: [{ value: 'x' }] })
+  await waitFor(async () => (samples(await scrape(), `${FLUSH}_count`).get('') ?? 0) > 0, 'a background fdatasync counted', 10_000)
+  t.pass('the periodic flush of the written segment shows in the histogram')
+
+  const memory = await startBroker({ host: '127.0.0.1', port: 0, httpPort: 0, memory: true, fsync: 'always', shards: 1, logLevel: 'silent' })
+  t.teardown(() => memory.close())
+  const memProducer = kafkaClient(memory.port).producer()
+  await memProducer.connect()
+  t.teardown(() => memProducer.disconnect())
+  await memProducer.send({ topic: 'in-memory', messages: [{ value: 'x' }] })
+  const memText = await (await fetch(`http://127.0.0.1:${memory.httpPort}/metrics`)).text()
+  t.equal(samples(memText, `${FLUSH}_count`).get(''), 0, 'memory storage has no disk to sync: count 0')
+  t.ok(sum(samples(memText, `${TASKS}_count`)) > 0, 'its shard task times still count')
 })

@@ -14,6 +14,14 @@ t.test('defaults are Kafka defaults', async (t) => {
     segmentIndexBytes: 10485760,
     messageTimestampBeforeMaxMs: Number.MAX_SAFE_INTEGER,
     messageTimestampAfterMaxMs: 3600000,
+    compressionType: 'producer',
+    compressionGzipLevel: -1,
+    compressionLz4Level: 9,
+    compressionZstdLevel: 3,
+    deleteRetentionMs: 86400000,
+    minCompactionLagMs: 0,
+    maxCompactionLagMs: Number.MAX_SAFE_INTEGER,
+    minCleanableDirtyRatio: 0.5,
   })
   t.ok(Object.isFrozen(defaultLogConfig))
   t.equal(resolveLogConfig({ segmentBytes: 100 }).segmentBytes, 100)
@@ -30,11 +38,16 @@ t.test('known configs map onto LogConfig fields', async (t) => {
     'retention.bytes': '5000',
     'cleanup.policy': 'compact, delete',
     'segment.index.bytes': '4096',
+    'compression.type': 'zstd',
+    'compression.gzip.level': '9',
+    'compression.lz4.level': '17',
+    'compression.zstd.level': '-131072',
   })
   t.same(r, {
     config: {
       segmentBytes: 1048576, segmentMs: 60000, indexIntervalBytes: 100, maxMessageBytes: 2000000, messageTimestampType: 'LogAppendTime',
       retentionMs: -1, retentionBytes: 5000, cleanupPolicy: 'compact,delete', segmentIndexBytes: 4096,
+      compressionType: 'zstd', compressionGzipLevel: 9, compressionLz4Level: 17, compressionZstdLevel: -131072,
     },
     other: {},
   })
@@ -42,7 +55,6 @@ t.test('known configs map onto LogConfig fields', async (t) => {
 
 t.test('other real Kafka topic configs are accepted and kept as strings', async (t) => {
   const r = parseTopicConfigs({
-    'compression.type': 'zstd',
     'min.insync.replicas': '2',
     'unclean.leader.election.enable': 'FALSE',
     'min.cleanable.dirty.ratio': '0.3',
@@ -52,10 +64,10 @@ t.test('other real Kafka topic configs are accepted and kept as strings', async 
     'message.timestamp.difference.max.ms': '9223372036854',
   })
   t.same(r, {
-    config: {},
+    // The log cleaner's configs are LogConfig fields.
+    config: { minCleanableDirtyRatio: 0.3, deleteRetentionMs: 1000 },
     other: {
-      'compression.type': 'zstd', 'min.insync.replicas': '2', 'unclean.leader.election.enable': 'false', 'min.cleanable.dirty.ratio': '0.3',
-      'delete.retention.ms': '1000', 'flush.messages': '1', 'flush.ms': '1000', 'message.timestamp.difference.max.ms': '9223372036854',
+      'min.insync.replicas': '2', 'unclean.leader.election.enable': 'false', 'flush.messages': '1', 'flush.ms': '1000', 'message.timestamp.difference.max.ms': '9223372036854',
     },
   })
 })
@@ -76,6 +88,14 @@ t.test('invalid values and unknown names fail with INVALID_CONFIG naming the key
     { 'cleanup.policy': 'forever' },
     { 'cleanup.policy': '' },
     { 'compression.type': 'brotli' },
+    { 'compression.type': 'none' },
+    { 'compression.gzip.level': '0' },
+    { 'compression.gzip.level': '10' },
+    { 'compression.gzip.level': '-2' },
+    { 'compression.lz4.level': '0' },
+    { 'compression.lz4.level': '18' },
+    { 'compression.zstd.level': '23' },
+    { 'compression.zstd.level': '-131073' },
     { 'min.insync.replicas': '0' },
     { 'min.cleanable.dirty.ratio': '1.5' },
     { 'unclean.leader.election.enable': 'yes' },
@@ -105,7 +125,7 @@ t.test('logConfigToTopicConfigs gives Kafka names', async (t) => {
   t.equal(out['retention.ms'], '5')
   t.equal(out['segment.bytes'], '1073741824')
   t.equal(out['message.timestamp.type'], 'CreateTime')
-  t.equal(Object.keys(out).length, 11)
+  t.equal(Object.keys(out).length, 19)
   const back = parseTopicConfigs(out)
   t.same('config' in back ? back.config : null, resolveLogConfig({ retentionMs: 5 }), 'round trip')
 })

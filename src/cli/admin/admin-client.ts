@@ -7,12 +7,13 @@
 import { ErrorCode } from '../../../protocol/error-codes.ts'
 import {
   CreatePartitionsApi, CreateTopicsApi, DeleteGroupsApi, DeleteTopicsApi, DescribeConfigsApi, DescribeGroupsApi,
-  FindCoordinatorApi, IncrementalAlterConfigsApi, ListGroupsApi, ListOffsetsApi, MetadataApi, OffsetCommitApi, OffsetFetchApi,
+  AlterUserScramCredentialsApi, DescribeUserScramCredentialsApi, FindCoordinatorApi, IncrementalAlterConfigsApi, ListGroupsApi, ListOffsetsApi, MetadataApi, OffsetCommitApi, OffsetFetchApi,
 } from './apis.ts'
 import type { DescribeConfigsResourceResult } from '../../../protocol/messages/describe-configs-response.ts'
 import type { DescribedGroup } from '../../../protocol/messages/describe-groups-response.ts'
 import { AdminError, KafkaError, check, inContext } from './errors.ts'
 import { KafkaConnection, capitalize, formatAddress, type BrokerAddress } from './kafka-connection.ts'
+import { PLAINTEXT_SECURITY, type ClientSecurity } from './client-config.ts'
 
 export const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA'
 
@@ -78,12 +79,15 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 export interface AdminClientOptions {
   timeoutMs: number
   clientId?: string
+  /** TLS and SASL settings from --command-config, used for every broker connection. */
+  security?: ClientSecurity
 }
 
 export class AdminClient {
   readonly bootstrap: KafkaConnection
   private readonly timeoutMs: number
   private readonly clientId: string
+  private readonly security: ClientSecurity
   private readonly connections = new Map<string, Promise<KafkaConnection>>()
   private readonly nodes = new Map<number, ClusterNode>()
   private controllerId = -1
@@ -92,16 +96,17 @@ export class AdminClient {
     this.bootstrap = bootstrap
     this.timeoutMs = options.timeoutMs
     this.clientId = options.clientId
+    this.security = options.security
     this.connections.set(formatAddress(bootstrap.address), Promise.resolve(bootstrap))
   }
 
   /** Connects to the first bootstrap server that answers. */
   static async connect (servers: readonly BrokerAddress[], options: AdminClientOptions): Promise<AdminClient> {
-    const opts = { clientId: 'samsa-admin', ...options }
+    const opts = { clientId: options.security?.clientId ?? 'samsa-admin', ...options, security: options.security ?? PLAINTEXT_SECURITY }
     const failures: string[] = []
     for (const address of servers) {
       try {
-        const conn = await KafkaConnection.connect(address, { timeoutMs: opts.timeoutMs, clientId: opts.clientId, role: `bootstrap server ${formatAddress(address)}` })
+        const conn = await KafkaConnection.connect(address, { timeoutMs: opts.timeoutMs, clientId: opts.clientId, role: `bootstrap server ${formatAddress(address)}`, security: opts.security })
         return new AdminClient(conn, opts)
       } catch (e) {
         if (servers.length === 1) throw e
@@ -123,7 +128,7 @@ export class AdminClient {
     const key = formatAddress(node)
     let conn = this.connections.get(key)
     if (conn === undefined) {
-      conn = KafkaConnection.connect(node, { timeoutMs: this.timeoutMs, clientId: this.clientId, role: `broker ${nodeId} at ${key}` })
+      conn = KafkaConnection.connect(node, { timeoutMs: this.timeoutMs, clientId: this.clientId, role: `broker ${nodeId} at ${key}`, security: this.security })
       this.connections.set(key, conn)
       conn.catch(() => this.connections.delete(key))
     }
@@ -444,5 +449,26 @@ export class AdminClient {
       }
     }, RETRIABLE_LEADER_ERRORS, async () => { meta = await this.metadata(topics) })
     return out
+  }
+
+  // ---- SCRAM users ----
+
+  /**
+   * Users and their SCRAM mechanisms (type code) and iterations; `users` null: every user.
+   * Per-user errors come back as they are (a named user without credentials is
+   * RESOURCE_NOT_FOUND); a request-level error throws.
+   */
+  async describeUserScramCredentials (users: readonly string[] | null): Promise<Array<{ user: string, errorCode: number, errorMessage: string | null, credentials: Array<{ mechanism: number, iterations: number }> }>> {
+    const { response } = await this.bootstrap.request(DescribeUserScramCredentialsApi, () => ({ users: users === null ? null : users.map((name) => ({ name })) }))
+    check(response.errorCode, response.errorMessage)
+    return response.results.map((r) => ({ user: r.user, errorCode: r.errorCode, errorMessage: r.errorMessage, credentials: r.credentialInfos }))
+  }
+
+  /** Deletions and upsertions (salted by the caller) in one request, sent to the controller; throws on the first per-user error. */
+  async alterUserScramCredentials (deletions: ReadonlyArray<{ name: string, mechanism: number }>, upsertions: ReadonlyArray<{ name: string, mechanism: number, iterations: number, salt: Buffer, saltedPassword: Buffer }>): Promise<void> {
+    await this.onController(async (c) => {
+      const { response } = await c.request(AlterUserScramCredentialsApi, () => ({ deletions: [...deletions], upsertions: [...upsertions] }))
+      for (const r of response.results) check(r.errorCode, r.errorMessage)
+    })
   }
 }

@@ -30,6 +30,14 @@ import { FindCoordinatorRequestVersions, defaultFindCoordinatorRequest, encodeFi
 import { decodeFindCoordinatorResponse, type FindCoordinatorResponse } from '../../../protocol/messages/find-coordinator-response.ts'
 import { DeleteGroupsRequestVersions, defaultDeleteGroupsRequest, encodeDeleteGroupsRequest, type DeleteGroupsRequest } from '../../../protocol/messages/delete-groups-request.ts'
 import { decodeDeleteGroupsResponse, type DeleteGroupsResponse } from '../../../protocol/messages/delete-groups-response.ts'
+import { SaslHandshakeRequestVersions, defaultSaslHandshakeRequest, encodeSaslHandshakeRequest, type SaslHandshakeRequest } from '../../../protocol/messages/sasl-handshake-request.ts'
+import { decodeSaslHandshakeResponse, type SaslHandshakeResponse } from '../../../protocol/messages/sasl-handshake-response.ts'
+import { SaslAuthenticateRequestVersions, defaultSaslAuthenticateRequest, encodeSaslAuthenticateRequest, type SaslAuthenticateRequest } from '../../../protocol/messages/sasl-authenticate-request.ts'
+import { decodeSaslAuthenticateResponse, type SaslAuthenticateResponse } from '../../../protocol/messages/sasl-authenticate-response.ts'
+import { DescribeUserScramCredentialsRequestVersions, defaultDescribeUserScramCredentialsRequest, encodeDescribeUserScramCredentialsRequest, type DescribeUserScramCredentialsRequest } from '../../../protocol/messages/describe-user-scram-credentials-request.ts'
+import { decodeDescribeUserScramCredentialsResponse, type DescribeUserScramCredentialsResponse } from '../../../protocol/messages/describe-user-scram-credentials-response.ts'
+import { AlterUserScramCredentialsRequestVersions, defaultAlterUserScramCredentialsRequest, encodeAlterUserScramCredentialsRequest, type AlterUserScramCredentialsRequest } from '../../../protocol/messages/alter-user-scram-credentials-request.ts'
+import { decodeAlterUserScramCredentialsResponse, type AlterUserScramCredentialsResponse } from '../../../protocol/messages/alter-user-scram-credentials-response.ts'
 import type { Reader } from '../../../protocol/wire/reader.ts'
 import type { Writer } from '../../../protocol/wire/writer.ts'
 
@@ -182,4 +190,44 @@ export const DeleteGroupsApi: ClientApi<DeleteGroupsRequest, DeleteGroupsRespons
   encodeRequest: encodeDeleteGroupsRequest,
   decodeResponse: decodeDeleteGroupsResponse,
   defaultRequest: defaultDeleteGroupsRequest,
+}
+
+export const SaslHandshakeApi: ClientApi<SaslHandshakeRequest, SaslHandshakeResponse> = {
+  apiKey: 17,
+  name: 'SaslHandshake',
+  minVersion: SaslHandshakeRequestVersions.min,
+  maxVersion: SaslHandshakeRequestVersions.max,
+  encodeRequest: encodeSaslHandshakeRequest,
+  decodeResponse: decodeSaslHandshakeResponse,
+  defaultRequest: defaultSaslHandshakeRequest,
+}
+
+export const SaslAuthenticateApi: ClientApi<SaslAuthenticateRequest, SaslAuthenticateResponse> = {
+  apiKey: 36,
+  name: 'SaslAuthenticate',
+  minVersion: SaslAuthenticateRequestVersions.min,
+  maxVersion: SaslAuthenticateRequestVersions.max,
+  encodeRequest: encodeSaslAuthenticateRequest,
+  decodeResponse: decodeSaslAuthenticateResponse,
+  defaultRequest: defaultSaslAuthenticateRequest,
+}
+
+export const DescribeUserScramCredentialsApi: ClientApi<DescribeUserScramCredentialsRequest, DescribeUserScramCredentialsResponse> = {
+  apiKey: 50,
+  name: 'DescribeUserScramCredentials',
+  minVersion: DescribeUserScramCredentialsRequestVersions.min,
+  maxVersion: DescribeUserScramCredentialsRequestVersions.max,
+  encodeRequest: encodeDescribeUserScramCredentialsRequest,
+  decodeResponse: decodeDescribeUserScramCredentialsResponse,
+  defaultRequest: defaultDescribeUserScramCredentialsRequest,
+}
+
+export const AlterUserScramCredentialsApi: ClientApi<AlterUserScramCredentialsRequest, AlterUserScramCredentialsResponse> = {
+  apiKey: 51,
+  name: 'AlterUserScramCredentials',
+  minVersion: AlterUserScramCredentialsRequestVersions.min,
+  maxVersion: AlterUserScramCredentialsRequestVersions.max,
+  encodeRequest: encodeAlterUserScramCredentialsRequest,
+  decodeResponse: decodeAlterUserScramCredentialsResponse,
+  defaultRequest: defaultAlterUserScramCredentialsRequest,
 }

@@ -115,7 +115,7 @@ export class Args {
 
   /** Refuses options that make no sense with the chosen action. */
   only (action: string, allowed: readonly string[]): void {
-    const ok = new Set([action, ...allowed, 'bootstrap-server', 'timeout'])
+    const ok = new Set([action, ...allowed, 'bootstrap-server', 'timeout', 'command-config'])
     for (const name of [...this.parsed.flags, ...this.parsed.values.keys()]) {
       if (!ok.has(name)) throw new UsageError(`Option --${name} cannot be used with --${action}`)
     }

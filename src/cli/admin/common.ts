@@ -34,11 +34,14 @@ export const DEFAULT_TIMEOUT_MS = 30_000
 export const COMMON_OPTIONS: OptionSpecs = {
   'bootstrap-server': { kind: 'value' },
   timeout: { kind: 'value' },
+  'command-config': { kind: 'value' },
 }
 
 export const COMMON_HELP = [
   '  --bootstrap-server <host:port[,…]>  the broker(s) to connect to. Default: 127.0.0.1:9092',
   '  --timeout <ms>                      bound on connecting and on each request. Default: 30000',
+  '  --command-config <file>             Kafka client properties for secured listeners: security.protocol,',
+  '                                      sasl.mechanism, sasl.jaas.config, ssl.truststore.location (PEM), …',
   '  -h, --help                          show this help',
 ]
 

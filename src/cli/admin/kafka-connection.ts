@@ -2,15 +2,20 @@
 // connect with a deadline, ApiVersions to learn what the broker speaks, then requests
 // encoded with the generated codecs at the highest version both sides support, matched
 // to their responses by correlation id. Every failure names the broker it concerns.
+// On SSL and SASL_SSL listeners the socket is TLS; on SASL listeners ApiVersions is
+// followed by SaslHandshake v1 and SaslAuthenticate, as Kafka's clients do.
 
-import { connect as netConnect, type Socket } from 'node:net'
+import { connect as netConnect, isIP, type Socket } from 'node:net'
+import { connect as tlsConnect, type ConnectionOptions as TlsConnectionOptions } from 'node:tls'
 import { ErrorCode } from '../../../protocol/error-codes.ts'
 import type { ApiVersionsResponse } from '../../../protocol/messages/api-versions-response.ts'
 import { decodeResponseHeader, writeRequestHeader } from '../../../protocol/wire/headers.ts'
 import { Reader } from '../../../protocol/wire/reader.ts'
 import { Writer } from '../../../protocol/wire/writer.ts'
 import { packageVersion } from '../version.ts'
-import { ApiVersionsApi, type ClientApi } from './apis.ts'
+import { ApiVersionsApi, SaslAuthenticateApi, SaslHandshakeApi, type ClientApi } from './apis.ts'
+import type { ClientSecurity } from './client-config.ts'
+import { createSaslClient, SaslClientError } from './sasl-client.ts'
 import { AdminError, KafkaError, UsageError } from './errors.ts'
 
 export interface BrokerAddress {
@@ -24,6 +29,8 @@ export interface ConnectionOptions {
   clientId: string
   /** How errors name this broker, e.g. `bootstrap server 127.0.0.1:9092`. */
   role: string
+  /** From --command-config; PLAINTEXT when absent. */
+  security?: ClientSecurity
 }
 
 interface Pending {
@@ -65,6 +72,11 @@ function describeSocketError (e: NodeJS.ErrnoException, host: string): string {
     case 'EHOSTUNREACH':
     case 'ENETUNREACH': return `host unreachable (${e.code})`
     case 'ECONNRESET': return 'connection reset by the broker (ECONNRESET)'
+    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
+    case 'SELF_SIGNED_CERT_IN_CHAIN':
+    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
+    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY': return `TLS: the broker's certificate is not trusted (${e.code}); set ssl.truststore.location to its CA in --command-config`
+    case 'ERR_TLS_CERT_ALTNAME_INVALID': return `TLS: ${e.message}; the certificate must name the host you connect to (or set ssl.endpoint.identification.algorithm= to skip the check)`
     default: return e.code !== undefined ? `${e.message} (${e.code})` : e.message
   }
 }
@@ -97,28 +109,42 @@ export class KafkaConnection {
 
   /** Connects and negotiates API versions, or throws an AdminError naming the broker. */
   static async connect (address: BrokerAddress, options: ConnectionOptions): Promise<KafkaConnection> {
+    const tls = options.security?.tls ?? null
     const socket = await new Promise<Socket>((resolve, reject) => {
-      const s = netConnect({ host: address.host, port: address.port })
+      const s = tls === null ? netConnect({ host: address.host, port: address.port }) : tlsConnect(tlsOptions(address, tls))
       const timer = setTimeout(() => {
         s.destroy()
-        reject(new AdminError(`Could not connect to ${options.role}: no answer within ${options.timeoutMs} ms`))
+        reject(new AdminError(`Could not connect to ${options.role}: no answer within ${options.timeoutMs} ms${tls !== null ? ' (TLS handshake)' : ''}`))
       }, options.timeoutMs)
-      s.once('connect', () => {
-        clearTimeout(timer)
-        s.removeAllListeners('error')
-        resolve(s)
-      })
-      s.once('error', (e: NodeJS.ErrnoException) => {
+      const onError = (e: NodeJS.ErrnoException): void => {
         clearTimeout(timer)
         s.destroy()
         reject(new AdminError(`Could not connect to ${options.role}: ${describeSocketError(e, address.host)}`))
+      }
+      // A listener that is not TLS drops the handshake without a TLS alert.
+      const onClose = (): void => {
+        clearTimeout(timer)
+        reject(new AdminError(`Could not connect to ${options.role}: the broker closed the connection during the TLS handshake; is it an SSL or SASL_SSL listener?`))
+      }
+      s.once(tls === null ? 'connect' : 'secureConnect', () => {
+        clearTimeout(timer)
+        s.off('error', onError)
+        s.off('close', onClose)
+        resolve(s)
       })
+      s.once('error', onError)
+      if (tls !== null) s.once('close', onClose)
     })
     const conn = new KafkaConnection(socket, address, options)
     try {
       await conn.handshake()
+      const sasl = options.security?.sasl ?? null
+      if (sasl !== null) await conn.authenticate(sasl)
     } catch (e) {
       conn.close()
+      if (tls === null && e instanceof AdminError && !(e instanceof KafkaError) && / closed the connection /.test(e.message)) {
+        throw new AdminError(`${e.message}; if it is an SSL or SASL_SSL listener, set security.protocol (and the trust store) in a --command-config file`)
+      }
       throw e
     }
     return conn
@@ -145,6 +171,36 @@ export class KafkaConnection {
       throw new AdminError(`${capitalize(this.role)} refused ApiVersions: ${new KafkaError(res.errorCode).message}`)
     }
     for (const k of res.apiKeys) this.brokerVersions.set(k.apiKey, { min: k.minVersion, max: k.maxVersion })
+  }
+
+  /**
+   * SaslHandshake v1, then one SaslAuthenticate per token until both sides are done.
+   * A refusal is a KafkaError with the broker's code and message
+   * (SASL_AUTHENTICATION_FAILED, UNSUPPORTED_SASL_MECHANISM, ILLEGAL_SASL_STATE).
+   */
+  private async authenticate (sasl: NonNullable<ClientSecurity['sasl']>): Promise<void> {
+    if (!this.brokerVersions.has(SaslHandshakeApi.apiKey)) {
+      throw new AdminError(`${capitalize(this.role)} does not speak SASL (no SaslHandshake in its ApiVersions); is security.protocol right for this listener?`)
+    }
+    const { response: hs } = await this.request(SaslHandshakeApi, () => ({ mechanism: sasl.mechanism }), { min: 1 })
+    if (hs.errorCode !== ErrorCode.NONE) {
+      const enabled = hs.mechanisms.length > 0 ? `; the broker enables ${hs.mechanisms.join(', ')}` : ''
+      throw new KafkaError(hs.errorCode, `${capitalize(this.role)} refused SASL mechanism ${sasl.mechanism}${enabled}`)
+    }
+    const client = createSaslClient(sasl.mechanism, sasl.username, sasl.password)
+    let token: Buffer | null = client.start()
+    try {
+      while (token !== null) {
+        const sent: Buffer = token
+        const { response } = await this.request(SaslAuthenticateApi, () => ({ authBytes: sent }))
+        if (response.errorCode !== ErrorCode.NONE) throw new KafkaError(response.errorCode, response.errorMessage)
+        token = await client.next(response.authBytes)
+        // PLAIN ends after one round; SCRAM after the server's final message, which needs no answer.
+      }
+    } catch (e) {
+      if (e instanceof SaslClientError) throw new KafkaError(ErrorCode.SASL_AUTHENTICATION_FAILED, e.message)
+      throw e
+    }
   }
 
   /** Whether the broker advertises this API at a version this client can encode. */
@@ -246,6 +302,18 @@ export class KafkaConnection {
     this.fail(new AdminError(`The connection to ${this.role} was closed`))
     this.socket.destroy()
   }
+}
+
+function tlsOptions (address: BrokerAddress, tls: NonNullable<ClientSecurity['tls']>): TlsConnectionOptions {
+  const out: TlsConnectionOptions = { host: address.host, port: address.port }
+  // SNI takes host names only.
+  if (isIP(address.host) === 0) out.servername = address.host
+  if (tls.ca !== undefined) out.ca = tls.ca
+  if (tls.cert !== undefined) out.cert = tls.cert
+  if (tls.key !== undefined) out.key = tls.key
+  if (tls.passphrase !== undefined) out.passphrase = tls.passphrase
+  if (!tls.verifyHostname) out.checkServerIdentity = () => undefined
+  return out
 }
 
 /** KIP-511 allows only [a-zA-Z0-9.-] in the software version. */

@@ -1,4 +1,4 @@
-// `samsa topics|configs|groups …`: parses the command line, connects lazily to the
+// `samsa topics|configs|groups|users …`: parses the command line, connects lazily to the
 // bootstrap server, runs the command, and turns failures into one line on stderr and
 // an exit code (0 ok, 1 the cluster refused or could not be reached, 2 bad usage).
 
@@ -10,11 +10,14 @@ import { parseBootstrap } from './kafka-connection.ts'
 import { configsCommand } from './configs.ts'
 import { groupsCommand } from './groups.ts'
 import { topicsCommand } from './topics.ts'
+import { usersCommand } from './users.ts'
+import { loadCommandConfig } from './client-config.ts'
 
 const COMMANDS: Readonly<Record<string, AdminCommand>> = {
   topics: topicsCommand,
   configs: configsCommand,
   groups: groupsCommand,
+  users: usersCommand,
 }
 
 export async function runAdmin (name: string, argv: readonly string[], io: AdminIo): Promise<number> {
@@ -30,11 +33,13 @@ export async function runAdmin (name: string, argv: readonly string[], io: Admin
     const args = new Args(parsed)
     const servers = parseBootstrap(args.value('bootstrap-server') ?? DEFAULT_BOOTSTRAP)
     const timeoutMs = args.int('timeout', 1, 2_147_483_647) ?? DEFAULT_TIMEOUT_MS
+    const commandConfig = args.value('command-config')
+    const security = commandConfig === undefined ? undefined : loadCommandConfig(commandConfig, (line) => { io.stderr.write(`${line}\n`) })
     const ctx: CommandContext = {
       args,
       out: (line) => { io.stdout.write(`${line}\n`) },
       note: (line) => { io.stderr.write(`${line}\n`) },
-      client: () => (client ??= AdminClient.connect(servers, { timeoutMs })),
+      client: () => (client ??= AdminClient.connect(servers, security === undefined ? { timeoutMs } : { timeoutMs, security })),
     }
     return await command.run(ctx)
   } catch (e) {
