@@ -18,7 +18,8 @@ import { BrokerMetrics } from './http/broker-metrics.ts'
 import { ScramCredentialStore } from './security/scram-credential-store.ts'
 import { AclStore } from './security/acl-store.ts'
 import { Authorizer, parseSuperUsers } from './security/authorizer.ts'
-import type { Clock } from './groups/clock.ts'
+import { ClientQuotas } from './quotas/client-quotas.ts'
+import { systemClock, type Clock } from './groups/clock.ts'
 import { topicNameProblem } from './topics/topic-name.ts'
 import { ErrorCode } from '../protocol/error-codes.ts'
 
@@ -60,6 +61,8 @@ export class BrokerContext {
   readonly credentials: ScramCredentialStore
   /** ACLs and the checks on them (every check passes when no authorizer is configured). */
   readonly authorizer: Authorizer
+  /** Client quotas (AlterClientQuotas) and their byte-rate and request-time managers. */
+  readonly quotas: ClientQuotas
   /** Set by startBroker: open client connections and other server counters, for metrics. */
   serverStats: () => { connections: number; shardTasks: number[]; queuedRequestBytes: number } = () => ({ connections: 0, shardTasks: [], queuedRequestBytes: 0 })
   advertisedHost: string
@@ -93,6 +96,7 @@ export class BrokerContext {
       superUsers: new Set(parseSuperUsers(args.options.superUsers)),
       allowEveryoneIfNoAclFound: args.options.allowEveryoneIfNoAclFound,
     })
+    this.quotas = new ClientQuotas(args.logs.io, args.logs.dataDir, { samples: args.options.quotaWindowNum, windowSeconds: args.options.quotaWindowSizeSeconds }, systemClock)
     this.metrics = new BrokerMetrics({
       topics: () => this.topics.all(),
       bounds: (topic, partition) => this.replicas.bounds(topic, partition),

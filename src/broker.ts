@@ -109,6 +109,7 @@ export async function startBroker(partial: Partial<BrokerOptions> = {}, extras: 
     broker.configs.load()
     broker.credentials.load()
     broker.authorizer.store.load()
+    broker.quotas.load()
     await logs.openAll(topics, replicas)
   } catch (err) {
     return abandon(err)

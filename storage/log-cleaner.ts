@@ -2,9 +2,11 @@
 // Cleaner): compacts the logs whose cleanup.policy has `compact`, keeping the newest
 // record of each key. Runs on the shard thread that owns the logs, between the shard's
 // other tasks, so it never races an append, a retention pass or a DeleteRecords on the
-// same log (one writer per partition): a clean is split into steps (map the dirty
-// section; then clean one group of segments per step) and each step checks that the
-// segments it works on are still the log's before touching them.
+// same log (one writer per partition): a clean is split into steps of at most
+// `stepBytes` of source (1 MiB: a few ms), each resuming where the last one stopped,
+// while mapping the dirty section and while writing a group's cleaned segment, so the
+// partitions sharing the shard keep being served however large the segments are. Each
+// step checks that the segments it works on are still the log's before touching them.
 //
 // Rules, as Kafka's:
 // - the dirty section runs from the cleaner checkpoint (firstDirtyOffset) to the first
@@ -49,14 +51,17 @@ export interface CleanerSettings {
   dedupeBufferSize: number
   /** log.cleaner.io.buffer.load.factor: how full the map may get. */
   loadFactor: number
-  /** Source bytes one step may read before it yields the shard (its other tasks wait meanwhile). */
+  /**
+   * Source bytes one step may visit before it yields the shard: its appends wait while a
+   * step runs, so a step must stay short (a few ms) whatever the segment size.
+   */
   stepBytes: number
 }
 
 export const defaultCleanerSettings: Readonly<CleanerSettings> = Object.freeze({
   dedupeBufferSize: 128 * 1024 * 1024,
   loadFactor: 0.9,
-  stepBytes: 8 * 1024 * 1024,
+  stepBytes: 1024 * 1024,
 })
 
 export function isCompacted(config: LogConfig): boolean {
@@ -160,12 +165,42 @@ export interface StepResult extends CleanerStats {
 
 interface Session {
   log: PartitionLog
+  /** While the offset map is being built (over several steps); null once it is. */
+  mapping: MapBuild | null
   /** The map's end: records at or past it are kept whatever their key. */
   endOffset: number
   upperBound: number
   groups: LogSegment[][]
   next: number
   txn: CleanedTransactionMetadata
+  /** The group being cleaned, when a step stopped inside it. */
+  current: GroupClean | null
+}
+
+/** Where building the offset map stopped: the next step resumes there. */
+interface MapBuild {
+  start: number
+  end: number
+  maxKeys: number
+  txn: CleanedTransactionMetadata
+  dirty: LogSegment[]
+  index: number
+  /** Byte position in dirty[index]; −1: from the dirty start's index entry. */
+  position: number
+  done: boolean
+}
+
+/** A group's cleaned segment being written; its sources are read from (index, position). */
+interface GroupClean {
+  cleaned: LogSegment
+  filter: FilterContext
+  index: number
+  position: number
+}
+
+/** Source bytes a step may still visit. */
+interface Budget {
+  left: number
 }
 
 /**
@@ -191,7 +226,9 @@ export class LogCleaner {
 
   /** Forgets the clean under way (its log is being closed, deleted or lost). */
   abandon(log?: PartitionLog): void {
-    if (log === undefined || this.session?.log === log) this.session = null
+    if (this.session === null || (log !== undefined && this.session.log !== log)) return
+    this.abandonCurrent(this.session)
+    this.session = null
   }
 
   /** Picks the log to clean among `logs`, as Kafka does: overdue ones first, then the dirtiest ratio. */
@@ -209,13 +246,13 @@ export class LogCleaner {
   /** One bounded unit of cleaning work over the shard's `logs`. */
   step(logs: Iterable<PartitionLog>, now: number): StepResult {
     const stats: StepResult = { bytesRead: 0, bytesWritten: 0, recordsRead: 0, recordsRetained: 0, busy: false, cleaned: null, abandoned: null }
+    const budget: Budget = { left: this.settings.stepBytes }
     if (this.session === null) {
       const picked = this.pick(logs, now)
       if (picked === null) return stats
-      this.begin(picked.log, picked.ltc, stats)
-    } else {
-      this.cleanGroups(now, stats)
+      this.begin(picked.log, picked.ltc)
     }
+    this.advance(now, stats, budget)
     stats.busy = this.session !== null
     return stats
   }
@@ -225,9 +262,9 @@ export class LogCleaner {
     const total: StepResult = { bytesRead: 0, bytesWritten: 0, recordsRead: 0, recordsRetained: 0, busy: false, cleaned: null, abandoned: null }
     const ltc = logToClean(log, now)
     if (ltc.firstUncleanableOffset <= ltc.firstDirtyOffset) return total
-    this.session = null
-    this.begin(log, ltc, total)
-    while (this.session !== null) this.cleanGroups(now, total)
+    this.abandon()
+    this.begin(log, ltc)
+    while (this.session !== null) this.advance(now, total, { left: this.settings.stepBytes })
     return total
   }
 
@@ -239,49 +276,92 @@ export class LogCleaner {
     return this.map
   }
 
-  private begin(log: PartitionLog, ltc: LogToClean, stats: CleanerStats): void {
+  private begin(log: PartitionLog, ltc: LogToClean): void {
     const map = this.offsetMap(ltc.firstUncleanableOffset - ltc.firstDirtyOffset)
-    try {
-      buildOffsetMap(log, ltc.firstDirtyOffset, ltc.firstUncleanableOffset, map, Math.floor(map.slots * this.settings.loadFactor), stats)
-    } catch (err) {
-      throw log.failedClean(err)
-    }
-    if (map.latestOffset < 0) {
-      // Nothing to map (the dirty section holds no keyed records): it is clean as it is.
-      log.firstDirtyOffset = ltc.firstUncleanableOffset
-      return
-    }
-    const endOffset = map.latestOffset + 1
+    const start = ltc.firstDirtyOffset
+    const end = ltc.firstUncleanableOffset
+    const txn = new CleanedTransactionMetadata()
+    txn.addAbortedTransactions(log.abortedTxns(start, end))
     const segments = log.segmentList
-    const toClean = segments.slice(0, segments.length - 1).filter((s) => s.baseOffset < endOffset)
-    const config = log.config
+    const dirty = segments.filter((s, i) => i < segments.length - 1 && s.nextOffset > start && s.baseOffset < end)
     this.session = {
       log,
-      endOffset,
-      upperBound: ltc.firstUncleanableOffset,
-      groups: groupSegmentsBySize(toClean, config.segmentBytes, config.segmentIndexBytes, ltc.firstUncleanableOffset),
+      mapping: { start, end, maxKeys: Math.floor(map.slots * this.settings.loadFactor), txn, dirty, index: 0, position: -1, done: false },
+      endOffset: -1,
+      upperBound: end,
+      groups: [],
       next: 0,
       txn: new CleanedTransactionMetadata(),
+      current: null,
     }
   }
 
-  private cleanGroups(now: number, stats: StepResult): void {
+  private advance(now: number, stats: StepResult, budget: Budget): void {
+    const session = this.session!
+    if (session.mapping !== null) {
+      this.mapStep(session, session.mapping, stats, budget)
+      if (this.session === null || session.mapping !== null || budget.left <= 0) return
+    }
+    this.cleanGroups(now, stats, budget)
+  }
+
+  /** Forgets the clean under way because its log changed under it (retention, DeleteRecords, a close). */
+  private drop(stats: StepResult): void {
+    const session = this.session!
+    this.abandonCurrent(session)
+    this.session = null
+    stats.abandoned = session.log
+  }
+
+  private abandonCurrent(session: Session): void {
+    const current = session.current
+    if (current === null) return
+    session.current = null
+    session.txn.cleanedIndex = null
+    current.cleaned.abandon()
+    deleteCleanedFiles(session.log.fileIO, session.log.dir, current.cleaned.baseOffset)
+  }
+
+  private mapStep(session: Session, m: MapBuild, stats: StepResult, budget: Budget): void {
+    const { log } = session
+    const segments = log.segmentList
+    if (!log.isWritable || m.dirty.slice(m.index).some((s) => !segments.includes(s))) return this.drop(stats)
+    try {
+      buildOffsetMap(m, this.map!, stats, budget)
+    } catch (err) {
+      this.session = null
+      throw log.failedClean(err)
+    }
+    if (!m.done) return
+    session.mapping = null
+    const map = this.map!
+    if (map.latestOffset < 0) {
+      // Nothing to map (the dirty section holds no keyed records): it is clean as it is.
+      log.firstDirtyOffset = m.end
+      this.session = null
+      return
+    }
+    session.endOffset = map.latestOffset + 1
+    const toClean = segments.slice(0, segments.length - 1).filter((s) => s.baseOffset < session.endOffset)
+    const config = log.config
+    session.groups = groupSegmentsBySize(toClean, config.segmentBytes, config.segmentIndexBytes, m.end)
+  }
+
+  private cleanGroups(now: number, stats: StepResult, budget: Budget): void {
     const session = this.session!
     const { log } = session
-    const start = stats.bytesRead
-    while (session.next < session.groups.length && stats.bytesRead - start < this.settings.stepBytes) {
+    while (session.next < session.groups.length && budget.left > 0) {
       const group = session.groups[session.next]!
       const segments = log.segmentList
       const at = log.isWritable ? segments.indexOf(group[0]!) : -1
       if (at < 0 || group.some((s, i) => segments[at + i] !== s) || at + group.length >= segments.length) {
         // Retention, DeleteRecords or a close changed the log since the map was built: start over next time.
-        this.session = null
-        stats.abandoned = log
-        return
+        return this.drop(stats)
       }
       try {
-        this.cleanSegments(session, group, now, stats)
+        if (!this.cleanSegments(session, group, now, stats, budget)) return
       } catch (err) {
+        this.abandonCurrent(session)
         this.session = null
         throw log.failedClean(err)
       }
@@ -294,25 +374,45 @@ export class LogCleaner {
     }
   }
 
-  private cleanSegments(session: Session, group: LogSegment[], now: number, stats: CleanerStats): void {
+  /**
+   * Writes the group's cleaned segment as far as the budget goes; once every source is
+   * read, swaps it in and returns true. The partial `.cleaned` files between steps are
+   * never part of the log: a crash leaves them to recovery, which deletes them.
+   */
+  private cleanSegments(session: Session, group: LogSegment[], now: number, stats: CleanerStats, budget: Budget): boolean {
     const { log } = session
     const io = log.fileIO
     const dir = log.dir
     const base = group[0]!.baseOffset
     const config = log.config
-    const cleaned = LogSegment.create(io, dir, base, { indexIntervalBytes: config.indexIntervalBytes, segmentIndexBytes: config.segmentIndexBytes }, now, CLEANED_SUFFIX)
-    try {
+    if (session.current === null) {
+      const cleaned = LogSegment.create(io, dir, base, { indexIntervalBytes: config.indexIntervalBytes, segmentIndexBytes: config.segmentIndexBytes }, now, CLEANED_SUFFIX)
       const lastRecords = log.producers.lastRecords()
       const filter: FilterContext = { map: this.map!, mapEnd: session.endOffset, now, deleteRetentionMs: config.deleteRetentionMs, lastRecords, txn: session.txn, out: cleaned, stats }
-      session.txn.cleanedIndex = cleaned
-      for (let i = 0; i < group.length; i++) {
-        const segment = group[i]!
-        const next = group[i + 1]
+      session.current = { cleaned, filter, index: 0, position: 0 }
+    }
+    const current = session.current
+    current.filter.stats = stats
+    session.txn.cleanedIndex = current.cleaned
+    while (current.index < group.length) {
+      const segment = group[current.index]!
+      if (current.position === 0) {
+        const next = group[current.index + 1]
         const upper = next === undefined ? segment.nextOffset : next.baseOffset
         session.txn.addAbortedTransactions(log.abortedTxns(segment.baseOffset, upper))
-        cleanInto(segment, filter, i === group.length - 1)
       }
-      session.txn.cleanedIndex = null
+      const resumeAt = cleanInto(segment, current.filter, current.index === group.length - 1, current.position, budget)
+      if (resumeAt >= 0) {
+        current.position = resumeAt
+        return false
+      }
+      current.index++
+      current.position = 0
+    }
+    session.txn.cleanedIndex = null
+    session.current = null
+    const cleaned = current.cleaned
+    try {
       cleaned.onBecomeInactive()
       cleaned.close()
     } catch (err) {
@@ -327,6 +427,7 @@ export class LogCleaner {
     const fresh = LogSegment.open(io, dir, base, settings, now, false)
     fresh.onBecomeInactive()
     log.replaceSegments(group, fresh)
+    return true
   }
 }
 
@@ -370,8 +471,12 @@ export function groupSegmentsBySize(segments: readonly LogSegment[], maxSize: nu
 
 const IO_CHUNK = 1024 * 1024
 
-/** Calls `visit` with every whole batch of `segment` from `position`, through one read-ahead buffer. */
-function forEachBatch(segment: LogSegment, position: number, stats: CleanerStats, visit: (buf: Buffer, at: number, size: number) => boolean | void): void {
+/**
+ * Calls `visit` with every whole batch of `segment` from `position`, through one
+ * read-ahead buffer. Returns the position of the batch whose visit returned true (it
+ * stopped there), or −1 once the segment is read to its end.
+ */
+function forEachBatch(segment: LogSegment, position: number, stats: CleanerStats, visit: (buf: Buffer, at: number, size: number) => boolean | void): number {
   let buf = Buffer.allocUnsafe(Math.min(IO_CHUNK, Math.max(BATCH_HEADER_SIZE, segment.size - position)))
   let pos = position
   while (pos + BATCH_HEADER_SIZE <= segment.size) {
@@ -382,7 +487,7 @@ function forEachBatch(segment: LogSegment, position: number, stats: CleanerStats
       const size = buf.readInt32BE(at + BATCH_LENGTH_OFFSET) + LOG_OVERHEAD
       if (size < BATCH_HEADER_SIZE) throw new Error(`corrupt batch at position ${pos + at} of ${segment.logPath}`)
       if (at + size > n) break
-      if (visit(buf, at, size) === true) return
+      if (visit(buf, at, size) === true) return pos + at
       at += size
     }
     if (at === 0) {
@@ -394,6 +499,7 @@ function forEachBatch(segment: LogSegment, position: number, stats: CleanerStats
     }
     pos += at
   }
+  return -1
 }
 
 function isControl(buf: Buffer, at: number): boolean {
@@ -455,17 +561,24 @@ function bodyOf(buf: Buffer, at: number, size: number): Buffer {
 
 // ---- building the map ----
 
-/** Kafka's buildOffsetMap: keys of the committed records in [start, end), until the map holds `maxKeys`. */
-function buildOffsetMap(log: PartitionLog, start: number, end: number, map: SkimpyOffsetMap, maxKeys: number, stats: CleanerStats): void {
-  const txn = new CleanedTransactionMetadata()
-  txn.addAbortedTransactions(log.abortedTxns(start, end))
-  const segments = log.segmentList
-  const dirty = segments.filter((s, i) => i < segments.length - 1 && s.nextOffset > start && s.baseOffset < end)
-  for (let i = 0; i < dirty.length; i++) {
-    const segment = dirty[i]!
-    const nextStart = i + 1 < dirty.length ? dirty[i + 1]!.baseOffset : end
+/**
+ * Kafka's buildOffsetMap: keys of the committed records in [start, end), until the map
+ * holds `maxKeys`, resumed where the last step stopped and stopped when `budget` is spent.
+ */
+function buildOffsetMap(m: MapBuild, map: SkimpyOffsetMap, stats: CleanerStats, budget: Budget): void {
+  const { start, end, txn } = m
+  while (m.index < m.dirty.length) {
+    const segment = m.dirty[m.index]!
+    const nextStart = m.index + 1 < m.dirty.length ? m.dirty[m.index + 1]!.baseOffset : end
     let full = false
-    forEachBatch(segment, segment.offsetIndex.lookup(start), stats, (buf, at, size) => {
+    let spent = false
+    const from = m.position < 0 ? segment.offsetIndex.lookup(start) : m.position
+    const stoppedAt = forEachBatch(segment, from, stats, (buf, at, size) => {
+      if (budget.left <= 0) {
+        spent = true
+        return true
+      }
+      budget.left -= size
       const base = batchBaseOffset(buf, at)
       if (base >= end) return true
       const last = lastOffsetOf(buf, at)
@@ -480,7 +593,7 @@ function buildOffsetMap(log: PartitionLog, start: number, end: number, map: Skim
           stats.recordsRead++
           const offset = base + r.offsetDelta
           if (r.keyLength < 0 || offset < start) return
-          if (map.size >= maxKeys && map.get(body, r.keyStart, r.keyStart + r.keyLength) < 0) {
+          if (map.size >= m.maxKeys && map.get(body, r.keyStart, r.keyStart + r.keyLength) < 0) {
             stop = true
             return
           }
@@ -493,10 +606,17 @@ function buildOffsetMap(log: PartitionLog, start: number, end: number, map: Skim
       }
       if (last >= start) map.updateLatestOffset(last)
     })
-    if (full) return
+    if (spent) {
+      m.position = stoppedAt
+      return
+    }
+    if (full) break
     // Offsets missing at the segment's end (an earlier clean) are covered too.
     map.updateLatestOffset(nextStart - 1)
+    m.index++
+    m.position = -1
   }
+  m.done = true
 }
 
 // ---- cleaning ----
@@ -512,11 +632,25 @@ interface FilterContext {
   stats: CleanerStats
 }
 
-/** Kafka's cleanInto + MemoryRecords.filterTo for one source segment. */
-function cleanInto(segment: LogSegment, f: FilterContext, lastOfGroup: boolean): void {
+/**
+ * Kafka's cleanInto + MemoryRecords.filterTo for one source segment, from `position`
+ * until `budget` is spent: returns where to resume, or −1 once the segment is done.
+ */
+function cleanInto(segment: LogSegment, f: FilterContext, lastOfGroup: boolean, position: number, budget: Budget): number {
   const { stats } = f
   const segmentNext = segment.nextOffset
-  forEachBatch(segment, 0, stats, (buf, at, size) => {
+  let spent = false
+  const stoppedAt = forEachBatch(segment, position, stats, (buf, at, size) => {
+    if (budget.left <= 0) {
+      spent = true
+      return true
+    }
+    budget.left -= size
+    filterBatch(buf, at, size)
+  })
+  return spent ? stoppedAt : -1
+
+  function filterBatch(buf: Buffer, at: number, size: number): void {
     const baseOffset = batchBaseOffset(buf, at)
     const lastOffset = lastOffsetOf(buf, at)
     const attributes = buf.readInt16BE(at + ATTRIBUTES_OFFSET)
@@ -566,7 +700,7 @@ function cleanInto(segment: LogSegment, f: FilterContext, lastOfGroup: boolean):
     }
     const rebuilt = rebuildBatch(buf, at, body, kept, codec, needHorizon ? f.now + f.deleteRetentionMs : horizon)
     append(f, rebuilt, baseOffset, lastOffset, batchMaxTimestamp(rebuilt, 0))
-  })
+  }
 }
 
 function shouldRetainRecord(f: FilterContext, body: Buffer, r: RecordSpan, offset: number, hasHorizon: boolean, horizon: number): boolean {

@@ -47,6 +47,28 @@ export interface BrokerOptions {
   saslEnabledMechanisms: string
   /** connections.max.reauth.ms (0: SASL sessions never expire) */
   connectionsMaxReauthMs: number
+  /** sasl.oauthbearer.jwks.endpoint.url: '' = OAUTHBEARER takes Kafka's unsecured (development) tokens */
+  saslOauthbearerJwksEndpointUrl: string
+  /** sasl.oauthbearer.jwks.endpoint.refresh.ms */
+  saslOauthbearerJwksEndpointRefreshMs: number
+  /** sasl.oauthbearer.expected.audience, comma-separated; '' = none */
+  saslOauthbearerExpectedAudience: string
+  /** sasl.oauthbearer.expected.issuer; '' = not checked */
+  saslOauthbearerExpectedIssuer: string
+  /** sasl.oauthbearer.sub.claim.name */
+  saslOauthbearerSubClaimName: string
+  /** sasl.oauthbearer.scope.claim.name */
+  saslOauthbearerScopeClaimName: string
+  /** sasl.oauthbearer.clock.skew.seconds */
+  saslOauthbearerClockSkewSeconds: number
+  /** Kafka's JAAS option of the same name for OAuthBearerUnsecuredValidatorCallbackHandler */
+  unsecuredValidatorPrincipalClaimName: string
+  /** Kafka's JAAS option of the same name */
+  unsecuredValidatorScopeClaimName: string
+  /** Kafka's JAAS option of the same name: space-separated; '' = none */
+  unsecuredValidatorRequiredScope: string
+  /** Kafka's JAAS option of the same name */
+  unsecuredValidatorAllowableClockSkewMs: number
   /** authorizer.class.name: '' (no ACLs, everyone allowed) or Kafka's StandardAuthorizer */
   authorizerClassName: string
   /** super.users, semicolon-separated principals */
@@ -100,6 +122,10 @@ export interface BrokerOptions {
   transactionAbortTimedOutTransactionCleanupIntervalMs: number
   /** max.incremental.fetch.session.cache.slots */
   maxIncrementalFetchSessionCacheSlots: number
+  /** quota.window.num: samples a client quota's rate is measured over */
+  quotaWindowNum: number
+  /** quota.window.size.seconds: the span of each sample */
+  quotaWindowSizeSeconds: number
   /** log.cleaner.enable */
   logCleanerEnable: boolean
   /** log.cleaner.backoff.ms */
@@ -158,6 +184,8 @@ function baseDefaults (embedded: boolean): Omit<BrokerOptions, 'advertisedHost' 
     transactionMaxTimeoutMs: 900000,
     transactionAbortTimedOutTransactionCleanupIntervalMs: 10000,
     maxIncrementalFetchSessionCacheSlots: 1000,
+    quotaWindowNum: 11,
+    quotaWindowSizeSeconds: 1,
     logCleanerEnable: true,
     logCleanerBackoffMs: 15000,
     logCleanerIoMaxBytesPerSecond: Number.MAX_VALUE,
@@ -176,6 +204,17 @@ function baseDefaults (embedded: boolean): Omit<BrokerOptions, 'advertisedHost' 
     sslPrincipalMappingRules: 'DEFAULT',
     saslEnabledMechanisms: 'PLAIN,SCRAM-SHA-256,SCRAM-SHA-512',
     connectionsMaxReauthMs: 0,
+    saslOauthbearerJwksEndpointUrl: '',
+    saslOauthbearerJwksEndpointRefreshMs: 3600000,
+    saslOauthbearerExpectedAudience: '',
+    saslOauthbearerExpectedIssuer: '',
+    saslOauthbearerSubClaimName: 'sub',
+    saslOauthbearerScopeClaimName: 'scope',
+    saslOauthbearerClockSkewSeconds: 30,
+    unsecuredValidatorPrincipalClaimName: 'sub',
+    unsecuredValidatorScopeClaimName: 'scope',
+    unsecuredValidatorRequiredScope: '',
+    unsecuredValidatorAllowableClockSkewMs: 0,
     authorizerClassName: '',
     superUsers: '',
     allowEveryoneIfNoAclFound: false

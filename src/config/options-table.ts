@@ -2,7 +2,7 @@ import type { BrokerOptions } from './broker-options.ts'
 import {
   advertisedHost, boolean, clusterId, host, integer, nonEmptyString, oneOf, type Parser
 } from './values.ts'
-import { advertisedListenerList, listenerList, optionalText, pemType, principalRules, protocolMap, saslMechanisms } from './security-values.ts'
+import { advertisedListenerList, claimName, jwksEndpointUrl, listenerList, optionalText, pemType, principalRules, protocolMap, saslMechanisms, scopeList, textList } from './security-values.ts'
 import { DEFAULT_PROTOCOL_MAP } from './listeners.ts'
 import { authorizerClass, superUserList } from './authorizer-values.ts'
 import { InvalidValue } from './config-error.ts'
@@ -170,6 +170,14 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     valueHint: '<n>', defaultText: '1000', help: 'incremental fetch sessions (KIP-227) the broker keeps; 0 = none'
   },
   {
+    name: 'quotaWindowNum', parse: integer(1, INT32_MAX), env: 'SAMSA_QUOTA_WINDOW_NUM', kafkaKeys: ['quota.window.num'],
+    valueHint: '<n>', defaultText: '11', help: 'samples a client quota measures its rate over'
+  },
+  {
+    name: 'quotaWindowSizeSeconds', parse: integer(1, INT32_MAX), env: 'SAMSA_QUOTA_WINDOW_SIZE_SECONDS', kafkaKeys: ['quota.window.size.seconds'],
+    valueHint: '<s>', defaultText: '1', help: 'the time span of each client quota sample'
+  },
+  {
     name: 'logCleanerEnable', parse: boolean, env: 'SAMSA_LOG_CLEANER_ENABLE', kafkaKeys: ['log.cleaner.enable'],
     valueHint: '<bool>', defaultText: 'true', help: 'run the log cleaner, which compacts topics whose cleanup.policy has compact'
   },
@@ -232,6 +240,50 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   {
     name: 'connectionsMaxReauthMs', parse: integer(0, Number.MAX_SAFE_INTEGER), env: 'SAMSA_CONNECTIONS_MAX_REAUTH_MS', kafkaKeys: ['connections.max.reauth.ms'],
     valueHint: '<ms>', defaultText: '0 (sessions never expire)', help: 'SASL session lifetime; clients re-authenticate before it ends (KIP-368)'
+  },
+  {
+    name: 'saslOauthbearerJwksEndpointUrl', parse: jwksEndpointUrl, env: 'SAMSA_SASL_OAUTHBEARER_JWKS_ENDPOINT_URL', kafkaKeys: ['sasl.oauthbearer.jwks.endpoint.url'],
+    valueHint: '<url>', defaultText: 'none (unsecured OAUTHBEARER tokens)', help: 'JWKS (http, https or file URL) whose keys OAUTHBEARER tokens must be signed with'
+  },
+  {
+    name: 'saslOauthbearerJwksEndpointRefreshMs', parse: integer(1, Number.MAX_SAFE_INTEGER), env: 'SAMSA_SASL_OAUTHBEARER_JWKS_ENDPOINT_REFRESH_MS', kafkaKeys: ['sasl.oauthbearer.jwks.endpoint.refresh.ms'],
+    valueHint: '<ms>', defaultText: '3600000 (1 hour)', help: 'how often the JWKS is reloaded (also at once for an unknown key id)'
+  },
+  {
+    name: 'saslOauthbearerExpectedAudience', parse: textList, env: 'SAMSA_SASL_OAUTHBEARER_EXPECTED_AUDIENCE', kafkaKeys: ['sasl.oauthbearer.expected.audience'],
+    valueHint: '<list>', defaultText: 'none', help: 'audiences one of which a signed token\'s aud must name'
+  },
+  {
+    name: 'saslOauthbearerExpectedIssuer', parse: optionalText, env: 'SAMSA_SASL_OAUTHBEARER_EXPECTED_ISSUER', kafkaKeys: ['sasl.oauthbearer.expected.issuer'],
+    valueHint: '<iss>', defaultText: 'none', help: 'the iss a signed token must carry'
+  },
+  {
+    name: 'saslOauthbearerSubClaimName', parse: claimName, env: 'SAMSA_SASL_OAUTHBEARER_SUB_CLAIM_NAME', kafkaKeys: ['sasl.oauthbearer.sub.claim.name'],
+    valueHint: '<claim>', defaultText: 'sub', help: 'the signed token\'s claim that names the user'
+  },
+  {
+    name: 'saslOauthbearerScopeClaimName', parse: claimName, env: 'SAMSA_SASL_OAUTHBEARER_SCOPE_CLAIM_NAME', kafkaKeys: ['sasl.oauthbearer.scope.claim.name'],
+    valueHint: '<claim>', defaultText: 'scope', help: 'the signed token\'s scope claim'
+  },
+  {
+    name: 'saslOauthbearerClockSkewSeconds', parse: integer(0, INT32_MAX), env: 'SAMSA_SASL_OAUTHBEARER_CLOCK_SKEW_SECONDS', kafkaKeys: ['sasl.oauthbearer.clock.skew.seconds'],
+    valueHint: '<s>', defaultText: '30', help: 'leeway for a signed token\'s exp and nbf'
+  },
+  {
+    name: 'unsecuredValidatorPrincipalClaimName', parse: claimName, env: 'SAMSA_UNSECURED_VALIDATOR_PRINCIPAL_CLAIM_NAME', kafkaKeys: [],
+    valueHint: '<claim>', defaultText: 'sub', help: 'unsecured OAUTHBEARER tokens: the claim that names the user'
+  },
+  {
+    name: 'unsecuredValidatorScopeClaimName', parse: claimName, env: 'SAMSA_UNSECURED_VALIDATOR_SCOPE_CLAIM_NAME', kafkaKeys: [],
+    valueHint: '<claim>', defaultText: 'scope', help: 'unsecured OAUTHBEARER tokens: the scope claim'
+  },
+  {
+    name: 'unsecuredValidatorRequiredScope', parse: scopeList, env: 'SAMSA_UNSECURED_VALIDATOR_REQUIRED_SCOPE', kafkaKeys: [],
+    valueHint: '<scopes>', defaultText: 'none', help: 'unsecured OAUTHBEARER tokens: space-separated scope items every token must carry'
+  },
+  {
+    name: 'unsecuredValidatorAllowableClockSkewMs', parse: integer(0, INT32_MAX), env: 'SAMSA_UNSECURED_VALIDATOR_ALLOWABLE_CLOCK_SKEW_MS', kafkaKeys: [],
+    valueHint: '<ms>', defaultText: '0', help: 'unsecured OAUTHBEARER tokens: leeway for iat and exp'
   },
   {
     name: 'authorizerClassName', parse: authorizerClass, env: 'SAMSA_AUTHORIZER_CLASS_NAME', kafkaKeys: ['authorizer.class.name'],

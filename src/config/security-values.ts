@@ -5,6 +5,7 @@ import { InvalidValue } from './config-error.ts'
 import { formatListenerList, parseListenerList, parseProtocolMap } from './listeners.ts'
 import { SASL_MECHANISMS } from '../security/sasl-mechanisms.ts'
 import { PrincipalMapper } from '../security/principal-mapper.ts'
+import { parseScopeList } from '../security/oauthbearer-unsecured-validator.ts'
 import type { Parser } from './values.ts'
 
 export const listenerList: Parser<string> = (value) => formatListenerList(parseListenerList(value))
@@ -45,4 +46,43 @@ export const principalRules: Parser<string> = (value) => {
     throw new InvalidValue(`${expected} (${(err as Error).message})`)
   }
   return value.trim()
+}
+
+/** sasl.oauthbearer.jwks.endpoint.url: '' (unset) or an http, https or file URL, as Kafka's ConfigurationUtils.validateUrl allows. */
+export const jwksEndpointUrl: Parser<string> = (value) => {
+  const expected = 'an http://, https:// or file:// URL (or empty for none)'
+  if (typeof value !== 'string') throw new InvalidValue(expected)
+  const text = value.trim()
+  if (text === '') return ''
+  let url: URL
+  try {
+    url = new URL(text)
+  } catch {
+    throw new InvalidValue(expected)
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:' && url.protocol !== 'file:') throw new InvalidValue(expected)
+  return text
+}
+
+/** A Kafka LIST of plain values (sasl.oauthbearer.expected.audience): comma-separated, '' = none. */
+export const textList: Parser<string> = (value) => {
+  if (typeof value !== 'string') throw new InvalidValue('a comma-separated list')
+  return value.split(',').map((v) => v.trim()).filter((v) => v !== '').join(',')
+}
+
+/** A JWT claim name: Kafka refuses blank overrides. */
+export const claimName: Parser<string> = (value) => {
+  if (typeof value === 'string' && value.trim() !== '') return value.trim()
+  throw new InvalidValue('a claim name (non-blank text)')
+}
+
+/** Space-separated OAuth scope items (RFC 6749 characters), '' = none. */
+export const scopeList: Parser<string> = (value) => {
+  const expected = 'space-separated scope items (printable ASCII, no \\ or ")'
+  if (typeof value !== 'string') throw new InvalidValue(expected)
+  try {
+    return parseScopeList(value.trim()).join(' ')
+  } catch {
+    throw new InvalidValue(expected)
+  }
 }

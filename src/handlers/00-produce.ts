@@ -23,6 +23,10 @@
 // - ACLs: transactional batches need WRITE on the transactional id (else the whole
 //   request TRANSACTIONAL_ID_AUTHORIZATION_FAILED), each topic WRITE (else
 //   TOPIC_AUTHORIZATION_FAILED per partition, before the topic's existence is checked).
+// - Quotas: once a producer_byte_rate quota exists, the request's size is recorded
+//   against the client's quota (user and client id) after the append, as KafkaApis does;
+//   over quota, throttle_time_ms says for how long and the connection is muted for that
+//   time (acks=0 too, which gets no response to carry it).
 
 import { decodeProduceRequest, type ProduceRequest } from '../../protocol/messages/produce-request.ts'
 import { encodeProduceResponse, type ProduceResponse, type PartitionProduceResponse } from '../../protocol/messages/produce-response.ts'
@@ -30,6 +34,7 @@ import { ErrorCode } from '../../protocol/error-codes.ts'
 import { ATTRIBUTES_OFFSET, BATCH_HEADER_SIZE, PRODUCER_EPOCH_OFFSET, PRODUCER_ID_OFFSET, RECORD_COUNT_OFFSET, TRANSACTIONAL_FLAG_MASK, readInt64 } from '../../protocol/records/record-batch.ts'
 import { defineHandler } from './api-handler.ts'
 import { authorizedTransactionalId, Op, topicChecker } from '../security/authorizer.ts'
+import { principalName } from '../quotas/client-quotas.ts'
 
 function isTransactional(records: Buffer | null): boolean {
   return records !== null && records.length > ATTRIBUTES_OFFSET + 1 && (records.readInt16BE(ATTRIBUTES_OFFSET) & TRANSACTIONAL_FLAG_MASK) !== 0
@@ -122,6 +127,12 @@ export default defineHandler<ProduceRequest, ProduceResponse>({
       return { name: t.name, partitionResponses }
     })
     await Promise.all(pending)
+    let throttleTimeMs = 0
+    const quotas = broker.quotas
+    if (quotas.produce.enabled) {
+      throttleTimeMs = quotas.produce.recordAndGetThrottleTimeMs(principalName(ctx.security.principal), ctx.header.clientId ?? '', ctx.requestSize, quotas.clock.now())
+      ctx.throttle(throttleTimeMs)
+    }
     if (req.acks === 0) {
       // The client gets no response, so, as Kafka does, a failure closes the connection:
       // the client then refreshes its metadata and notices.
@@ -134,7 +145,7 @@ export default defineHandler<ProduceRequest, ProduceResponse>({
       }
       return null
     }
-    return { responses, throttleTimeMs: 0, nodeEndpoints: [] }
+    return { responses, throttleTimeMs, nodeEndpoints: [] }
   },
   errorResponse: allFailed,
   expectsNoResponse: (req) => req.acks === 0,

@@ -33,6 +33,13 @@
 // - ACLs: a consumer needs READ on each topic, a follower CLUSTER_ACTION on the cluster;
 //   otherwise TOPIC_AUTHORIZATION_FAILED per partition (an unknown topic id stays
 //   UNKNOWN_TOPIC_ID), as KafkaApis answers.
+// - Quotas (consumers, not followers), once a consumer_byte_rate quota exists: max_bytes
+//   is capped at what the client's quota allows in one window (quota × (samples − 1) ×
+//   window); the bytes read are recorded against the quota, and over it the response is
+//   empty (the bytes are taken back, the session left as the request made it: a full
+//   fetch gets session id 0), carries throttle_time_ms, and the connection is muted for
+//   that time, as KafkaApis does. Kafka counts the whole response's size; Samsa counts
+//   its record bytes, which are nearly all of it.
 
 import { decodeFetchRequest, type FetchRequest } from '../../protocol/messages/fetch-request.ts'
 import { encodeFetchResponse, type FetchableTopicResponse, type FetchResponse, type NodeEndpoint, type PartitionData } from '../../protocol/messages/fetch-response.ts'
@@ -40,7 +47,8 @@ import { ErrorCode } from '../../protocol/error-codes.ts'
 import { defineHandler, type RequestContext } from './api-handler.ts'
 import type { TopicInfo } from '../topics/topic-registry.ts'
 import { authorizedCluster, Op, topicChecker } from '../security/authorizer.ts'
-import { fetchKey, INVALID_SESSION_ID, sessionCacheOf, ZERO_UUID, type FetchSessionCache, type PartitionFetch } from '../fetch/fetch-sessions.ts'
+import { fetchKey, INVALID_SESSION_ID, nextEpoch, sessionCacheOf, ZERO_UUID, type FetchContext, type FetchSessionCache, type PartitionFetch } from '../fetch/fetch-sessions.ts'
+import { principalName } from '../quotas/client-quotas.ts'
 
 const EMPTY = Buffer.alloc(0)
 const LEADER_EPOCH = 0
@@ -249,6 +257,16 @@ function forgottenPartitions(ctx: RequestContext, req: FetchRequest, byId: boole
   return keys
 }
 
+/** FetchContext.getThrottledResponse: no partitions, and no session made or changed by the answer. */
+function throttledResponse(context: FetchContext, throttleTimeMs: number): FetchResponse {
+  const answer: FetchResponse = { throttleTimeMs, errorCode: ErrorCode.NONE, sessionId: INVALID_SESSION_ID, responses: [], nodeEndpoints: [] }
+  if (context.kind !== 'incremental') return answer
+  answer.sessionId = context.session.id
+  // Another request of the session got in between (a duplicate or a retry).
+  if (context.session.epoch !== nextEpoch(context.requestEpoch)) answer.errorCode = ErrorCode.INVALID_FETCH_SESSION_EPOCH
+  return answer
+}
+
 /** FetchResponse.toMessage: consecutive partitions of one topic share a topic entry. */
 function groupByTopic(parts: Wanted[]): FetchableTopicResponse[] {
   const responses: FetchableTopicResponse[] = []
@@ -300,8 +318,16 @@ export default defineHandler<FetchRequest, FetchResponse>({
       denied: fetch.topic !== null && !mayRead(fetch.topic),
     }))
 
-    const responseMaxBytes = req.maxBytes > 0 ? req.maxBytes : 0x7fffffff
-    const minBytes = Math.max(1, req.minBytes)
+    const quotas = broker.quotas
+    const quotaUser = !follower && quotas.fetch.enabled ? principalName(ctx.security.principal) : null
+    const clientId = ctx.header.clientId ?? ''
+    let responseMaxBytes = req.maxBytes > 0 ? req.maxBytes : 0x7fffffff
+    let minBytes = Math.max(1, req.minBytes)
+    if (quotaUser !== null) {
+      // A response above what the quota allows in a whole window would be throttled for certain.
+      responseMaxBytes = Math.max(1, Math.min(responseMaxBytes, Math.floor(quotas.fetch.maxValueInQuotaWindow(quotaUser, clientId))))
+      minBytes = Math.max(1, Math.min(minBytes, responseMaxBytes))
+    }
     const clock = broker.pollClock
     const deadline = clock.now() + Math.max(0, req.maxWaitMs)
     let bytes = 0
@@ -329,6 +355,18 @@ export default defineHandler<FetchRequest, FetchResponse>({
         if (w.out.errorCode !== ErrorCode.NOT_LEADER_OR_FOLLOWER) continue
         w.out.currentLeader = { leaderId: broker.nodeId, leaderEpoch: LEADER_EPOCH }
         if (nodeEndpoints.length === 0) nodeEndpoints.push({ nodeId: broker.nodeId, host: ctx.listener.advertisedHost, port: ctx.listener.advertisedPort, rack: null })
+      }
+    }
+
+    if (quotaUser !== null) {
+      let size = 0
+      for (const w of wanted) size += w.out.records?.length ?? 0
+      const now = quotas.clock.now()
+      const throttleTimeMs = quotas.fetch.recordAndGetThrottleTimeMs(quotaUser, clientId, size, now)
+      if (throttleTimeMs > 0) {
+        quotas.fetch.unrecord(quotaUser, clientId, size, now)
+        ctx.throttle(throttleTimeMs)
+        return throttledResponse(context, throttleTimeMs)
       }
     }
 

@@ -4,8 +4,9 @@
 //   (PLAIN: "Authentication failed: Invalid username or password"; SCRAM: "Authentication
 //   failed during authentication due to invalid credentials with SASL mechanism …", which
 //   does not say whether the user exists) and the connection closes after the answer.
-// - v1+: session_lifetime_ms is connections.max.reauth.ms once authenticated (0 when it
-//   is 0), and the client may re-authenticate (KIP-368).
+// - v1+: session_lifetime_ms is the shorter of connections.max.reauth.ms and, with
+//   OAUTHBEARER, the token's exp (0 when neither bounds it), and the client may
+//   re-authenticate (KIP-368).
 // - Anywhere else ILLEGAL_SASL_STATE ("SaslAuthenticate request received after
 //   successful authentication" once authenticated, as Kafka's KafkaApis).
 

@@ -19,6 +19,8 @@ export interface RequestContext {
   header: RequestHeaderInfo
   connectionId: number
   remote: string
+  /** The request's size in bytes (its frame, without the size prefix): Kafka's request.sizeInBytes. */
+  requestSize: number
   /** The listener the request came through, with the address it advertises to this client. */
   listener: ListenerEndpoint
   /** The connection's principal and SASL state. */
@@ -27,6 +29,11 @@ export interface RequestContext {
   signal: AbortSignal
   /** Closes this connection with a log line: the only way to report a failed acks=0 produce. */
   closeConnection(reason: string): void
+  /**
+   * Mutes this connection for `ms` (a client over its quota, KIP-219): its responses
+   * still leave, but nothing more is read from it until the time is up.
+   */
+  throttle(ms: number): void
 }
 
 export interface ListenerEndpoint {

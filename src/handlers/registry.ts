@@ -40,6 +40,8 @@ import incrementalAlterConfigs from './44-incremental-alter-configs.ts'
 import alterPartitionReassignments from './45-alter-partition-reassignments.ts'
 import listPartitionReassignments from './46-list-partition-reassignments.ts'
 import offsetDelete from './47-offset-delete.ts'
+import describeClientQuotas from './48-describe-client-quotas.ts'
+import alterClientQuotas from './49-alter-client-quotas.ts'
 import describeUserScramCredentials from './50-describe-user-scram-credentials.ts'
 import alterUserScramCredentials from './51-alter-user-scram-credentials.ts'
 import describeCluster from './60-describe-cluster.ts'
@@ -86,6 +88,8 @@ export const handlers: ApiHandler[] = [
   alterPartitionReassignments,
   listPartitionReassignments,
   offsetDelete,
+  describeClientQuotas,
+  alterClientQuotas,
   describeUserScramCredentials,
   alterUserScramCredentials,
   describeCluster,

@@ -4,9 +4,11 @@
 // kafka-python and old librdkafka use). An unknown mechanism answers
 // UNSUPPORTED_SASL_MECHANISM with the enabled list, a failed exchange
 // SASL_AUTHENTICATION_FAILED; both then close the connection. KIP-368: with
-// connections.max.reauth.ms > 0 a successful SaslAuthenticate v1+ carries the session
-// lifetime, the client may re-authenticate (same mechanism and user) on the open
-// connection, and a request after expiry closes it.
+// connections.max.reauth.ms > 0, or an OAUTHBEARER token (whose `exp` bounds the session:
+// the lifetime is the shorter of the two, as Kafka's SaslServerAuthenticator computes it),
+// a successful SaslAuthenticate v1+ carries the session lifetime, the client may
+// re-authenticate (same mechanism and user) on the open connection, and a request after
+// expiry closes it.
 
 import { ErrorCode } from '../../protocol/error-codes.ts'
 import type { SaslHandshakeResponse } from '../../protocol/messages/sasl-handshake-response.ts'
@@ -14,6 +16,8 @@ import type { SaslAuthenticateResponse } from '../../protocol/messages/sasl-auth
 import type { ScramCredentialStore } from './scram-credential-store.ts'
 import { createSaslServer, SaslFailure, type SaslServer } from './sasl-servers.ts'
 import type { SaslMechanism } from './sasl-mechanisms.ts'
+import { OAuthBearerServer } from './oauthbearer-server.ts'
+import type { OAuthBearerValidator } from './oauthbearer-token.ts'
 import type { RateLimitedLog } from './rate-limited-log.ts'
 
 export type SaslPhase = 'handshake' | 'authenticate' | 'complete' | 'failed'
@@ -28,8 +32,10 @@ export interface SaslHooks {
 export interface SaslSettings {
   enabled: readonly SaslMechanism[]
   store: ScramCredentialStore
-  /** connections.max.reauth.ms; 0: sessions do not expire. */
+  /** connections.max.reauth.ms; 0: sessions do not expire (OAUTHBEARER's still end with the token). */
   reauthMs: number
+  /** The OAUTHBEARER token validator; null when OAUTHBEARER is not enabled. */
+  oauth: OAuthBearerValidator | null
   now: () => number
   failures: RateLimitedLog
   listener: string
@@ -44,7 +50,7 @@ export class SaslAuthenticator {
   rawTokens = false
   /** The authenticated user (null until then). */
   user: string | null = null
-  /** When the session ends (ms, settings.now()); Infinity without connections.max.reauth.ms. */
+  /** When the session ends (ms, settings.now()); Infinity without connections.max.reauth.ms or a token expiry. */
   expiresAt = Infinity
   private reauthenticating = false
   private clientSupportsReauth = false
@@ -65,7 +71,7 @@ export class SaslAuthenticator {
 
   handshake(requested: string, version: number): SaslHandshakeResponse {
     const mechanisms = [...this.settings.enabled]
-    if (this.phase === 'complete' && this.settings.reauthMs > 0 && this.clientSupportsReauth) {
+    if (this.phase === 'complete' && this.expiresAt !== Infinity && this.clientSupportsReauth) {
       if (requested !== this.mechanism) {
         this.fail(null, `SASL mechanism '${requested}' requested by client is not supported for re-authentication of mechanism '${this.mechanism}'`)
         return { errorCode: ErrorCode.UNSUPPORTED_SASL_MECHANISM, mechanisms }
@@ -80,7 +86,7 @@ export class SaslAuthenticator {
     }
     this.mechanism = requested as SaslMechanism
     this.rawTokens = version === 0
-    this.server = createSaslServer(this.mechanism, this.settings.store)
+    this.server = this.mechanism === 'OAUTHBEARER' ? new OAuthBearerServer(this.settings.oauth!) : createSaslServer(this.mechanism, this.settings.store)
     this.phase = 'authenticate'
     return { errorCode: ErrorCode.NONE, mechanisms }
   }
@@ -113,10 +119,16 @@ export class SaslAuthenticator {
       challenge = await server.evaluate(token)
     } catch (err) {
       const message = err instanceof SaslFailure ? err.message : `Authentication failed during authentication due to invalid credentials with SASL mechanism ${this.mechanism}`
-      this.fail(err instanceof SaslFailure ? err.user : server.user, message)
+      if (err instanceof SaslFailure) this.fail(err.user, message, err.detail, err.logged)
+      else this.fail(server.user, message)
       return { failed: message }
     }
-    if (!server.complete) return { challenge, lifetimeMs: 0 }
+    if (!server.complete) {
+      // An OAUTHBEARER error challenge: the client may just hang up instead of acknowledging
+      // it, so the refusal is logged now.
+      if (server.rejected != null) this.logFailure(server.user, server.rejected)
+      return { challenge, lifetimeMs: 0 }
+    }
     if (this.reauthenticating && server.user !== this.user) {
       const message = `Cannot change principals during re-authentication from User:${this.user}: User:${server.user}`
       this.fail(server.user, message)
@@ -127,17 +139,29 @@ export class SaslAuthenticator {
     this.server = null
     this.phase = 'complete'
     this.reauthenticating = false
-    const reauth = this.settings.reauthMs
-    this.expiresAt = reauth > 0 ? this.settings.now() + reauth : Infinity
+    const lifetime = this.sessionLifetime(server.credentialExpiresAt ?? null)
+    this.expiresAt = lifetime === null ? Infinity : this.settings.now() + lifetime
     if (first) this.hooks.authenticated()
     // Only clients that speak SaslAuthenticate v1+ can be told the lifetime (KIP-368).
-    return { challenge, lifetimeMs: reauth > 0 && this.clientSupportsReauth ? reauth : 0 }
+    return { challenge, lifetimeMs: lifetime !== null && this.clientSupportsReauth ? lifetime : 0 }
   }
 
-  private fail(user: string | null, message: string): void {
+  /** Kafka's calcCompletionTimesAndReturnSessionLifetimeMs: null when the session never ends. */
+  private sessionLifetime(credentialExpiresAt: number | null): number | null {
+    const reauth = this.settings.reauthMs
+    if (credentialExpiresAt === null) return reauth > 0 ? reauth : null
+    const left = credentialExpiresAt - this.settings.now()
+    return Math.max(0, reauth > 0 ? Math.min(left, reauth) : left)
+  }
+
+  private fail(user: string | null, message: string, detail: string | null = null, logged = false): void {
     this.phase = 'failed'
     this.server = null
-    this.settings.failures.warn({ principal: user === null ? null : `User:${user}`, remote: this.remote, listener: this.settings.listener, mechanism: this.mechanism }, `Failed authentication with ${this.remote} (${message})`)
+    if (!logged) this.logFailure(user, detail ?? message)
     this.hooks.closeAfterResponses(message)
+  }
+
+  private logFailure(user: string | null, why: string): void {
+    this.settings.failures.warn({ principal: user === null ? null : `User:${user}`, remote: this.remote, listener: this.settings.listener, mechanism: this.mechanism }, `Failed authentication with ${this.remote} (${why})`)
   }
 }

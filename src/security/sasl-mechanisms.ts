@@ -1,7 +1,7 @@
 // The SASL mechanisms this broker implements, and Kafka's SCRAM mechanism table
 // (ScramMechanism: wire type codes of AlterUserScramCredentials, hash, minimum iterations).
 
-export const SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'] as const
+export const SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER'] as const
 export type SaslMechanism = typeof SASL_MECHANISMS[number]
 
 export interface ScramMechanismInfo {

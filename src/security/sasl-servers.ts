@@ -1,5 +1,6 @@
 // The server side of each SASL mechanism: PLAIN (RFC 4616) and SCRAM-SHA-256/512
-// (RFC 5802, RFC 7677), checked against the SCRAM credential store. One instance per
+// (RFC 5802, RFC 7677), checked against the SCRAM credential store (OAUTHBEARER's is
+// oauthbearer-server.ts). One instance per
 // authentication exchange. Failures carry the message Kafka sends the client: PLAIN's
 // own (PlainSaslServer raises SaslAuthenticationException, whose text reaches the
 // client); SCRAM's is the generic one, so the answer never says whether the user exists.
@@ -12,9 +13,15 @@ import { scramByName, type SaslMechanism, type ScramMechanismInfo } from './sasl
 export class SaslFailure extends Error {
   /** The user the client claimed, for the log line (never the password). */
   readonly user: string | null
-  constructor(message: string, user: string | null) {
+  /** What went wrong, for the log only, where the client is told less. */
+  readonly detail: string | null
+  /** Already in the log: the OAUTHBEARER error challenge this failure acknowledges was logged when it left. */
+  readonly logged: boolean
+  constructor(message: string, user: string | null, detail: string | null = null, logged = false) {
     super(message)
     this.user = user
+    this.detail = detail
+    this.logged = logged
   }
 }
 
@@ -24,9 +31,13 @@ export interface SaslServer {
   readonly complete: boolean
   /** The authenticated user name once complete (the claimed one before). */
   readonly user: string | null
+  /** OAUTHBEARER: when the token expires (ms since the epoch), which ends the session (KIP-368). */
+  readonly credentialExpiresAt?: number | null
+  /** OAUTHBEARER: why the last challenge was an error challenge (for the log), else null. */
+  readonly rejected?: string | null
 }
 
-export function createSaslServer(mechanism: SaslMechanism, store: ScramCredentialStore): SaslServer {
+export function createSaslServer(mechanism: Exclude<SaslMechanism, 'OAUTHBEARER'>, store: ScramCredentialStore): SaslServer {
   if (mechanism === 'PLAIN') return new PlainServer(store)
   return new ScramServer(scramByName(mechanism)!, store)
 }

@@ -3,8 +3,9 @@
 // Owns the rules for bad input: a frame above the maximum size, an unparsable header
 // or body, an unknown API key or a version we do not serve closes this connection with
 // a log line; nothing here can disturb other connections. Reading stops while too many
-// requests are outstanding, while the client does not read its responses, and while the
-// broker's request memory (queued.max.request.bytes) has no room for its next frame.
+// requests are outstanding, while the client does not read its responses, while the
+// broker's request memory (queued.max.request.bytes) has no room for its next frame, and
+// while the client is throttled for a quota (ctx.throttle).
 // On SASL listeners frames first pass a gate (onSaslFrame) that admits only what Kafka
 // admits before authentication; other listeners hand frames straight to onFrame, so
 // they pay nothing for it.
@@ -23,6 +24,7 @@ import type { Logger } from '../logger.ts'
 import type { Listener } from './listener.ts'
 import type { ConnectionSecurity } from '../security/connection-security.ts'
 import type { SaslAuthenticator } from '../security/sasl-authenticator.ts'
+import { principalName } from '../quotas/client-quotas.ts'
 
 const API_VERSIONS = 18
 const SASL_HANDSHAKE = 17
@@ -36,6 +38,8 @@ interface Slot {
   chunks: Buffer[] | null
   /** When the request was dispatched (performance.now()), for the latency metric. */
   started: number
+  /** Main-thread ms its handler took before its first await; set only once request_percentage quotas exist. */
+  busyMs?: number
 }
 
 export class Connection {
@@ -57,6 +61,9 @@ export class Connection {
   /** onFrameBound, or the SASL gate until authentication (for the session's life with re-authentication). */
   private frameHandler: (frame: Buffer) => void
   private draining: (() => void) | null = null
+  /** Set while the connection is muted for a quota (ctx.throttle): ends the mute. */
+  private throttleTimer: NodeJS.Timeout | null = null
+  private throttledUntil = 0
 
   constructor(id: number, socket: Socket, broker: BrokerContext, listener: Listener, principal: string) {
     this.id = id
@@ -72,7 +79,8 @@ export class Connection {
       },
       authenticated: () => {
         this.security.principal = `User:${this.security.sasl!.user}`
-        if (this.broker.options.connectionsMaxReauthMs === 0) this.frameHandler = this.onFrameBound
+        // A session that ends (connections.max.reauth.ms, an OAUTHBEARER token's expiry) keeps the gate.
+        if (this.security.sasl!.expiresAt === Infinity) this.frameHandler = this.onFrameBound
       },
     }))
     this.frameHandler = this.security.sasl === null ? this.onFrameBound : (frame) => this.onSaslFrame(frame, this.security.sasl!)
@@ -159,7 +167,7 @@ export class Connection {
     } catch (err) {
       return this.kill(`malformed ${handler.name} v${header.apiVersion} request: ${(err as Error).message}`)
     }
-    this.dispatch(handler, header, request)
+    this.dispatch(handler, header, request, frame.length)
   }
 
   /**
@@ -174,7 +182,7 @@ export class Connection {
     if (frame.length < 2) return this.kill('malformed request header')
     const apiKey = frame.readInt16BE(0)
     if (sasl.phase === 'complete') {
-      if (apiKey !== SASL_HANDSHAKE && sasl.expired) return this.kill('the SASL session expired (connections.max.reauth.ms) and the client did not re-authenticate')
+      if (apiKey !== SASL_HANDSHAKE && sasl.expired) return this.kill('the SASL session expired (connections.max.reauth.ms or the OAUTHBEARER token\'s exp) and the client did not re-authenticate')
       return this.onFrame(frame)
     }
     const allowed = sasl.phase === 'handshake' ? apiKey === API_VERSIONS || apiKey === SASL_HANDSHAKE : sasl.phase === 'authenticate' && apiKey === SASL_AUTHENTICATE
@@ -205,7 +213,7 @@ export class Connection {
     })
   }
 
-  private dispatch(handler: ApiHandler, header: RequestHeaderInfo, request: unknown): void {
+  private dispatch(handler: ApiHandler, header: RequestHeaderInfo, request: unknown, requestSize: number): void {
     const slot: Slot = { done: false, chunks: null, started: performance.now() }
     this.queue.push(slot)
     this.updateFlow()
@@ -214,10 +222,12 @@ export class Connection {
       header,
       connectionId: this.id,
       remote: this.remote,
+      requestSize,
       listener: this.endpoint,
       security: this.security,
       signal: this.abort.signal,
       closeConnection: (reason) => this.kill(reason),
+      throttle: (ms) => this.throttle(ms),
     }
     let pending: Promise<unknown>
     try {
@@ -225,6 +235,7 @@ export class Connection {
     } catch (err) {
       pending = Promise.reject(err)
     }
+    if (this.broker.quotas.request.enabled) slot.busyMs = performance.now() - slot.started
     pending.then(
       (response) => this.complete(slot, handler, header, request, response),
       (err: unknown) => {
@@ -241,9 +252,15 @@ export class Connection {
   private complete(slot: Slot, handler: ApiHandler, header: RequestHeaderInfo, request: unknown, response: unknown): void {
     slot.done = true
     this.broker.metrics.handled(handler.name, header.apiVersion, performance.now() - slot.started, response)
+    // Produce with acks=0 (no response) is exempt from the request quota, as in Kafka.
+    const timed = slot.busyMs !== undefined && response !== null
+    if (timed) response = this.requestQuota(header, slot.busyMs!, response)
     if (response !== null && !this.closed) {
       try {
+        const encodeStarted = timed ? performance.now() : 0
         slot.chunks = this.encode(header, header.apiVersion, response, (w, v, res) => handler.encode(w, v, res))
+        // Kafka's network-thread time: counted, but only the next request is throttled for it.
+        if (timed) this.broker.quotas.request.recordNoThrottle(principalName(this.security.principal), header.clientId ?? '', (performance.now() - encodeStarted) / 10, this.broker.quotas.clock.now())
       } catch (err) {
         this.log.error({ err, api: handler.name, version: header.apiVersion }, 'cannot encode response')
         try {
@@ -254,6 +271,22 @@ export class Connection {
       }
     }
     this.flush()
+  }
+
+  /**
+   * ClientRequestQuotaManager: the handler's main-thread time, as a percentage of one
+   * thread (ms / 10 is nanos × 100 / 10⁹), recorded against the client's
+   * request_percentage quota; over it, the response carries the throttle time (the larger
+   * of it and a byte-rate throttle) and the connection is muted.
+   */
+  private requestQuota(header: RequestHeaderInfo, busyMs: number, response: unknown): unknown {
+    const quotas = this.broker.quotas
+    const throttleMs = quotas.request.recordAndGetThrottleTimeMs(principalName(this.security.principal), header.clientId ?? '', busyMs / 10, quotas.clock.now())
+    if (throttleMs <= 0) return response
+    this.throttle(throttleMs)
+    const current = (response as { throttleTimeMs?: unknown }).throttleTimeMs
+    if (typeof current !== 'number' || current >= throttleMs) return response
+    return { ...(response as object), throttleTimeMs: throttleMs }
   }
 
   private respond<T>(header: RequestHeaderInfo, bodyVersion: number, response: T, encode: (w: Writer, version: number, res: T) => void): void {
@@ -289,11 +322,30 @@ export class Connection {
     }
   }
 
-  // Reading pauses while too many requests are outstanding or the client is not reading
-  // its responses, so one slow or hostile client cannot make the broker buffer without bound.
+  /**
+   * Kafka's channel throttling: the response is sent as usual and the channel stays muted
+   * until the throttle time is over (the longest, when several requests are throttled).
+   */
+  private throttle(ms: number): void {
+    if (!(ms > 0) || this.closed) return
+    const until = Date.now() + ms
+    if (until <= this.throttledUntil) return
+    this.throttledUntil = until
+    if (this.throttleTimer !== null) clearTimeout(this.throttleTimer)
+    this.throttleTimer = setTimeout(() => {
+      this.throttleTimer = null
+      this.throttledUntil = 0
+      this.updateFlow()
+    }, ms)
+    this.updateFlow()
+  }
+
+  // Reading pauses while too many requests are outstanding, the client is not reading
+  // its responses or it is throttled for a quota, so one slow or hostile client cannot
+  // make the broker buffer without bound.
   private updateFlow(): void {
     if (this.closed || this.draining !== null) return
-    const congested = this.queue.length >= MAX_IN_FLIGHT || this.socket.writableNeedDrain || this.memoryWait !== null
+    const congested = this.queue.length >= MAX_IN_FLIGHT || this.socket.writableNeedDrain || this.memoryWait !== null || this.throttleTimer !== null
     if (congested && !this.paused) {
       this.paused = true
       this.socket.pause()
@@ -313,6 +365,8 @@ export class Connection {
   }
 
   private releaseMemory(): void {
+    if (this.throttleTimer !== null) clearTimeout(this.throttleTimer)
+    this.throttleTimer = null
     this.memoryWait?.()
     this.memoryWait = null
     this.decoder.dispose()

@@ -11,6 +11,8 @@ import { PrincipalMapper } from '../security/principal-mapper.ts'
 import { RateLimitedLog } from '../security/rate-limited-log.ts'
 import { TlsCredentials } from '../security/tls-credentials.ts'
 import type { SaslMechanism } from '../security/sasl-mechanisms.ts'
+import type { OAuthBearerValidator } from '../security/oauthbearer-token.ts'
+import { createOAuthBearerValidator } from '../security/oauthbearer-validators.ts'
 
 export interface BoundListener {
   name: string
@@ -25,6 +27,7 @@ export class KafkaServer {
   readonly listeners: Listener[]
   private readonly connections = new Set<Connection>()
   private readonly tls: TlsCredentials | null
+  private readonly oauth: OAuthBearerValidator | null
   private nextId = 1
 
   /** Throws TlsConfigError when a TLS listener's key or trust store is missing or unusable. */
@@ -41,10 +44,14 @@ export class KafkaServer {
       this.connections.add(conn)
       socket.on('close', () => this.connections.delete(conn))
     }
+    const enabled = options.saslEnabledMechanisms.split(',') as SaslMechanism[]
+    const usesSasl = configs.some((c) => c.securityProtocol === 'SASL_PLAINTEXT' || c.securityProtocol === 'SASL_SSL')
+    this.oauth = usesSasl && enabled.includes('OAUTHBEARER') ? createOAuthBearerValidator(options, broker.clock, broker.logger) : null
     const sasl = {
-      enabled: options.saslEnabledMechanisms.split(',') as SaslMechanism[],
+      enabled,
       store: broker.credentials,
       reauthMs: options.connectionsMaxReauthMs,
+      oauth: this.oauth,
       now: () => broker.clock.now(),
       failures: noisy,
     }
@@ -55,6 +62,8 @@ export class KafkaServer {
   async listen(): Promise<BoundListener[]> {
     const out: BoundListener[] = []
     try {
+      // Kafka does not start when the OAUTHBEARER validator cannot load its keys.
+      await this.oauth?.init()
       for (const l of this.listeners) {
         const bound = await l.listen()
         out.push({ name: l.config.name, securityProtocol: l.config.securityProtocol, host: bound.host, port: bound.port, advertisedHost: l.endpoint.advertisedHost, advertisedPort: l.endpoint.advertisedPort })
@@ -85,6 +94,7 @@ export class KafkaServer {
   }
 
   async close(): Promise<void> {
+    this.oauth?.close()
     const stopped = Promise.all(this.listeners.map((l) => l.close()))
     await Promise.all([...this.connections].map((c) => c.drain()))
     await stopped

@@ -38,6 +38,8 @@ t.test('defaults', async (t) => {
     transactionMaxTimeoutMs: 900000,
     transactionAbortTimedOutTransactionCleanupIntervalMs: 10000,
     maxIncrementalFetchSessionCacheSlots: 1000,
+    quotaWindowNum: 11,
+    quotaWindowSizeSeconds: 1,
     sslKeystoreType: 'PEM',
     sslKeystoreLocation: '',
     sslKeyPassword: '',
@@ -50,6 +52,17 @@ t.test('defaults', async (t) => {
     sslPrincipalMappingRules: 'DEFAULT',
     saslEnabledMechanisms: 'PLAIN,SCRAM-SHA-256,SCRAM-SHA-512',
     connectionsMaxReauthMs: 0,
+    saslOauthbearerJwksEndpointUrl: '',
+    saslOauthbearerJwksEndpointRefreshMs: 3600000,
+    saslOauthbearerExpectedAudience: '',
+    saslOauthbearerExpectedIssuer: '',
+    saslOauthbearerSubClaimName: 'sub',
+    saslOauthbearerScopeClaimName: 'scope',
+    saslOauthbearerClockSkewSeconds: 30,
+    unsecuredValidatorPrincipalClaimName: 'sub',
+    unsecuredValidatorScopeClaimName: 'scope',
+    unsecuredValidatorRequiredScope: '',
+    unsecuredValidatorAllowableClockSkewMs: 0,
     authorizerClassName: '',
     superUsers: '',
     allowEveryoneIfNoAclFound: false,
@@ -131,6 +144,16 @@ t.test('listeners: the first one is host/port, explicit host/port override it', 
   t.throws(() => resolveBrokerOptions({ listeners: 'PLAINTEXT://:9092,plaintext://:9093' }), /PLAINTEXT appears twice/)
   t.throws(() => resolveBrokerOptions({ saslEnabledMechanisms: 'GSSAPI' }), /expected a comma-separated list of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512/)
   t.throws(() => resolveBrokerOptions({ sslPrincipalMappingRules: 'RULE:^CN=(.*)$' }), /sslPrincipalMappingRules/)
+})
+
+t.test('OAUTHBEARER options: Kafka\'s URL schemes, claim names and scope items', async (t) => {
+  t.equal(resolveBrokerOptions({ saslEnabledMechanisms: 'oauthbearer,plain' }).saslEnabledMechanisms, 'OAUTHBEARER,PLAIN')
+  t.equal(resolveBrokerOptions({ saslOauthbearerJwksEndpointUrl: ' file:///etc/samsa/jwks.json ' }).saslOauthbearerJwksEndpointUrl, 'file:///etc/samsa/jwks.json')
+  t.throws(() => resolveBrokerOptions({ saslOauthbearerJwksEndpointUrl: 'ftp://idp.example/jwks' }), /saslOauthbearerJwksEndpointUrl.*expected an http:\/\/, https:\/\/ or file:\/\/ URL/)
+  t.throws(() => resolveBrokerOptions({ saslOauthbearerJwksEndpointUrl: 'idp.example/jwks' }), /saslOauthbearerJwksEndpointUrl/)
+  t.throws(() => resolveBrokerOptions({ saslOauthbearerSubClaimName: '  ' }), /saslOauthbearerSubClaimName.*expected a claim name/)
+  t.throws(() => resolveBrokerOptions({ unsecuredValidatorRequiredScope: 'kafka "all"' }), /unsecuredValidatorRequiredScope/)
+  t.throws(() => resolveBrokerOptions({ saslOauthbearerJwksEndpointRefreshMs: 0 }), /saslOauthbearerJwksEndpointRefreshMs/)
 })
 
 t.test('ACL options: only Kafka 4\'s StandardAuthorizer turns ACLs on', async (t) => {

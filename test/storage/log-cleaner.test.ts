@@ -247,3 +247,42 @@ t.test('transactions: aborted records go, markers go after delete.retention.ms o
   void buildEndTxnMarkerBatch
   void DELETE_HORIZON_FLAG_MASK
 })
+
+t.test('a clean of large segments is split into bounded steps that give the shard back, with the same result', async (t) => {
+  const now = 1_700_000_000_000
+  // 1 MiB segments: one group holds far more than a step's budget, in both phases.
+  const big = { segmentBytes: 1024 * 1024, deleteRetentionMs: DAY }
+  const ioA = new MemoryFileIO()
+  const stepped = openLog(ioA, big)
+  fill(stepped, 40_000, 500, now)
+  const ioB = new MemoryFileIO()
+  const whole = openLog(ioB, big)
+  fill(whole, 40_000, 500, now)
+  const source = stepped.size
+  t.ok(source > 1024 * 1024, `${source} bytes of source`)
+
+  const stepBytes = 64 * 1024
+  const cleaner = new LogCleaner({ stepBytes })
+  // A batch of 50 records here is about 1.4 KiB: a step visits at most its budget plus one batch.
+  const maxRecordsPerStep = Math.ceil(stepBytes / 1000 + 1) * 50
+  let steps = 0
+  let finished = null as { firstDirtyOffset: number } | null
+  let appendsBetweenSteps = 0
+  for (let i = 0; i < 10_000 && finished === null; i++) {
+    const r = cleaner.step([stepped], now)
+    steps++
+    t.ok(r.recordsRead <= maxRecordsPerStep, `step ${steps} read ${r.recordsRead} records (at most ${maxRecordsPerStep})`, { diagnostic: false })
+    if (r.cleaned !== null) finished = r.cleaned
+    else if (!r.busy) break
+    // Appends keep landing on the active segment between steps, as on a shard.
+    stepped.append(buildRecordBatch({ records: [{ key: Buffer.from('between'), value: Buffer.from(String(i)), timestamp: now }] }), now)
+    appendsBetweenSteps++
+  }
+  t.ok(finished !== null, `the clean finished after ${steps} steps`)
+  t.ok(steps >= Math.floor((2 * source) / stepBytes / 2), `${steps} steps for ${source} bytes read twice (map, then clean) at ${stepBytes} per step`)
+  new LogCleaner().cleanNow(whole, now)
+  const cleanedStepped = readAll(stepped).filter((r) => r.key !== 'between')
+  t.same(cleanedStepped, readAll(whole), 'what a consumer reads equals the clean done in one go')
+  t.equal(readAll(stepped).filter((r) => r.key === 'between').length, appendsBetweenSteps, 'no append made between steps was lost')
+  t.same(newestPerKey(cleanedStepped, false).map((r) => r.key), newestPerKey(readAll(whole), false).map((r) => r.key))
+})
