@@ -9,6 +9,7 @@
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify'
 import type { BrokerContext } from '../../broker-context.ts'
 import { ApiRoutes } from './api-routes.ts'
+import { httpAcls } from './http-acls.ts'
 import { clusterRoutes } from './cluster-routes.ts'
 import { groupRoutes } from './group-routes.ts'
 import { recordRoutes } from './record-routes.ts'
@@ -75,7 +76,7 @@ export function registerAdminApi(app: FastifyInstance, broker: BrokerContext): v
     })
     api.setNotFoundHandler((req, reply) => reply.code(404).send({ error_code: 404, message: `HTTP 404 Not Found: ${req.method} ${req.url.split('?')[0]}` }))
 
-    const routes = new ApiRoutes(api, '/v3')
+    const routes = new ApiRoutes(api, '/v3', httpAcls(broker))
     clusterRoutes(broker, routes)
     topicRoutes(broker, routes)
     recordRoutes(broker, routes)

@@ -4,6 +4,7 @@
 // payload) or a Samsa extension, marked `x-samsa-extension: true` in the document.
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { NOT_AUTHORIZED, type HttpAcls } from './http-acls.ts'
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
 export type Schema = Record<string, unknown>
@@ -42,10 +43,12 @@ export class ApiRoutes {
   /** Where the fastify instance is mounted (its prefix), e.g. /v3. */
   private readonly prefix: string
   private readonly operations: Operation[] = []
+  private readonly acls: HttpAcls | null
 
-  constructor(app: FastifyInstance, prefix: string) {
+  constructor(app: FastifyInstance, prefix: string, acls: HttpAcls | null = null) {
     this.app = app
     this.prefix = prefix
+    this.acls = acls
   }
 
   /** `path` is the full OpenAPI path, e.g. /v3/clusters/{cluster_id}/topics/{topic_name}/configs:alter. */
@@ -58,7 +61,10 @@ export class ApiRoutes {
       method,
       url: url === '' ? '/' : url,
       handler: async (req, reply) => {
-        const out = await handler(req, reply)
+        const refusal = this.acls?.refusal(method, path, req) ?? null
+        if (refusal !== null) return reply.code(403).send({ error_code: NOT_AUTHORIZED, message: refusal })
+        const answer = await handler(req, reply)
+        const out = this.acls === null ? answer : this.acls.filter(method, path, req, answer)
         if (reply.sent) return reply
         if (out === undefined) return reply.code(reply.statusCode === 200 ? 204 : reply.statusCode).send()
         return out
