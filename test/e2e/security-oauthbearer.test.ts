@@ -32,6 +32,7 @@ import { makeCerts } from '../helpers/tls-certs.ts'
 import { RawClient } from '../helpers/raw-client.ts'
 import { run, lastJsonLine, systemPython } from '../helpers/external.ts'
 import { waitFor } from '../helpers/groups.ts'
+import { kafkajsRoundTrip } from '../helpers/kafkajs-roundtrip.ts'
 
 const dir = tempDir(t, 'samsa-oauth-')
 const certs = makeCerts(dir)
@@ -83,20 +84,6 @@ function kafkajsClient(port: number, token: () => string, tls: boolean): Kafka {
   return new Kafka({ clientId: 'oauth-test', brokers: [`127.0.0.1:${port}`], ssl: tls ? { ca: [ca] } : undefined, sasl, logLevel: logLevel.NOTHING, retry: { retries: 0 } })
 }
 
-async function kafkajsRoundTrip(t: Test, kafka: Kafka, topic: string): Promise<void> {
-  const producer = kafka.producer()
-  await producer.connect()
-  await producer.send({ topic, messages: [{ value: 'one' }, { value: 'two' }] })
-  await producer.disconnect()
-  const consumer = kafka.consumer({ groupId: `${topic}-g` })
-  await consumer.connect()
-  await consumer.subscribe({ topic, fromBeginning: true })
-  const got: string[] = []
-  await consumer.run({ eachMessage: async ({ message }) => { got.push(message.value!.toString()) } })
-  await waitFor(() => got.length >= 2, 'both records consumed', 30_000)
-  await consumer.disconnect()
-  t.same(got, ['one', 'two'])
-}
 
 /**
  * kafkajs takes any answer without an error code as success, the error challenge too, as

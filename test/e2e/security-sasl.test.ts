@@ -19,6 +19,7 @@ import { RawClient } from '../helpers/raw-client.ts'
 import { addScramUser } from '../helpers/scram-users.ts'
 import { run, lastJsonLine, systemPython } from '../helpers/external.ts'
 import { waitFor } from '../helpers/groups.ts'
+import { kafkajsRoundTrip } from '../helpers/kafkajs-roundtrip.ts'
 
 const MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'] as const
 const PASSWORD = 'alice-secret-Pa55'
@@ -60,19 +61,7 @@ t.test('every listener is advertised to the clients that came through it', async
 for (const mechanism of MECHANISMS) {
   t.test(`kafkajs over SASL_SSL with ${mechanism}: produce and consume`, async (t) => {
     const topic = `kjs-${mechanism.toLowerCase()}`
-    const kafka = kafkajs(mechanism)
-    const producer = kafka.producer()
-    await producer.connect()
-    await producer.send({ topic, messages: [{ value: 'one' }, { value: 'two' }] })
-    await producer.disconnect()
-    const consumer = kafka.consumer({ groupId: `${topic}-g` })
-    await consumer.connect()
-    await consumer.subscribe({ topic, fromBeginning: true })
-    const got: string[] = []
-    await consumer.run({ eachMessage: async ({ message }) => { got.push(message.value!.toString()) } })
-    await waitFor(() => got.length >= 2, 'both records consumed', 30_000)
-    await consumer.disconnect()
-    t.same(got, ['one', 'two'])
+    await kafkajsRoundTrip(t, kafkajs(mechanism), topic)
   })
 
   t.test(`kcat over SASL_SSL with ${mechanism}: produce and consume`, async (t) => {

@@ -12,6 +12,7 @@ import { repoRoot, tempDir } from '../helpers/broker.ts'
 import { makeCerts } from '../helpers/tls-certs.ts'
 import { run, lastJsonLine, systemPython } from '../helpers/external.ts'
 import { waitFor } from '../helpers/groups.ts'
+import { kafkajsRoundTrip } from '../helpers/kafkajs-roundtrip.ts'
 
 const dir = tempDir(t, 'samsa-tls-')
 const certs = makeCerts(dir)
@@ -43,18 +44,7 @@ function handshake(opts: { cert?: string; key?: string }): Promise<{ ok: boolean
 
 t.test('kafkajs over SSL with a client certificate', async (t) => {
   const kafka = new Kafka({ brokers: [`127.0.0.1:${sslPort}`], ssl: { ca: [readFileSync(certs.ca)], cert: readFileSync(alice.cert), key: readFileSync(alice.key) }, logLevel: logLevel.NOTHING })
-  const p = kafka.producer()
-  await p.connect()
-  await p.send({ topic: 'tls-kjs', messages: [{ value: 'x' }, { value: 'y' }] })
-  await p.disconnect()
-  const c = kafka.consumer({ groupId: 'tls-kjs-g' })
-  await c.connect()
-  await c.subscribe({ topic: 'tls-kjs', fromBeginning: true })
-  const got: string[] = []
-  await c.run({ eachMessage: async ({ message }) => { got.push(message.value!.toString()) } })
-  await waitFor(() => got.length >= 2, 'both records consumed', 30_000)
-  await c.disconnect()
-  t.same(got, ['x', 'y'])
+  await kafkajsRoundTrip(t, kafka, 'tls-kjs', ['x', 'y'])
   const admin = kafka.admin()
   await admin.connect()
   t.same((await admin.describeCluster()).brokers.map((b) => b.port), [sslPort], 'the SSL listener advertises itself')
