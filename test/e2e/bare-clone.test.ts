@@ -10,6 +10,10 @@ import { join } from 'node:path'
 import { repoRoot, tempDir } from '../helpers/broker.ts'
 import { run } from '../helpers/external.ts'
 
+// npm install and a typecheck in a fresh clone: 1.5 min alone, 3 min beside three other
+// test files on two cores, so more than .taprc's 300 s must be allowed.
+t.setTimeout(600_000)
+
 t.test('npm install && npm test in a clone without ../shared', async (t) => {
   const dir = tempDir(t, 'samsa-clone-')
   const clone = join(dir, 'samsa')
