@@ -112,6 +112,8 @@ export interface BrokerOptions {
   offsetsRetentionMinutes: number
   /** producer.id.expiration.ms */
   producerIdExpirationMs: number
+  /** log.retention.check.interval.ms */
+  logRetentionCheckIntervalMs: number
   /** producer.id.expiration.check.interval.ms */
   producerIdExpirationCheckIntervalMs: number
   /** transaction.state.log.num.partitions */
@@ -179,6 +181,7 @@ function baseDefaults (embedded: boolean): Omit<BrokerOptions, 'advertisedHost' 
     groupMaxSessionTimeoutMs: 1800000,
     offsetsRetentionMinutes: 10080,
     producerIdExpirationMs: 86400000,
+    logRetentionCheckIntervalMs: 300000,
     producerIdExpirationCheckIntervalMs: 600000,
     transactionStateLogNumPartitions: 50,
     transactionMaxTimeoutMs: 900000,

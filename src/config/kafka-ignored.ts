@@ -23,5 +23,4 @@ export const IGNORED_KAFKA_KEYS: Readonly<Record<string, string>> = {
   'min.insync.replicas': 'there is one replica',
   'log.flush.interval.messages': 'use --fsync / --fsync-interval-ms',
   'log.flush.interval.ms': 'use --fsync / --fsync-interval-ms',
-  'log.retention.check.interval.ms': 'Samsa schedules retention itself'
 }

@@ -150,6 +150,10 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     valueHint: '<ms>', defaultText: '86400000 (1 day)', help: 'how long a partition keeps the sequence state of an idle idempotent producer'
   },
   {
+    name: 'logRetentionCheckIntervalMs', parse: integer(1, Number.MAX_SAFE_INTEGER), env: 'SAMSA_LOG_RETENTION_CHECK_INTERVAL_MS', kafkaKeys: ['log.retention.check.interval.ms'],
+    valueHint: '<ms>', defaultText: '300000 (5 minutes)', help: 'how often segments past retention.ms or retention.bytes are looked for'
+  },
+  {
     name: 'producerIdExpirationCheckIntervalMs', parse: integer(1, INT32_MAX), env: 'SAMSA_PRODUCER_ID_EXPIRATION_CHECK_INTERVAL_MS', kafkaKeys: ['producer.id.expiration.check.interval.ms'],
     valueHint: '<ms>', defaultText: '600000 (10 minutes)', help: 'how often idle producers are looked for'
   },

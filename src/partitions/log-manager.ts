@@ -27,8 +27,6 @@ import type { RecoveryPoint, ReplicaManager } from './replica-manager.ts'
 
 const RECOVERY_POINT_FILE = 'recovery-point-offset-checkpoint'
 const LOG_START_FILE = 'log-start-offset-checkpoint'
-// Kafka's log.retention.check.interval.ms default.
-const RETENTION_CHECK_MS = 300_000
 
 export interface CleanerRound {
   /** A clean is still under way on some shard. */
@@ -168,7 +166,7 @@ export class LogManager {
           })
       })
     }
-    this.every(RETENTION_CHECK_MS, () => {
+    this.every(this.options.logRetentionCheckIntervalMs, () => {
       replicas.applyRetention().then(
         (results) => {
           for (const r of results) if (!r.ok) this.logger.error({ error: r.error, message: r.message }, 'retention check failed')

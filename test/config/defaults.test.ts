@@ -33,6 +33,7 @@ t.test('defaults', async (t) => {
     groupMaxSessionTimeoutMs: 1800000,
     offsetsRetentionMinutes: 10080,
     producerIdExpirationMs: 86400000,
+    logRetentionCheckIntervalMs: 300000,
     producerIdExpirationCheckIntervalMs: 600000,
     transactionStateLogNumPartitions: 50,
     transactionMaxTimeoutMs: 900000,

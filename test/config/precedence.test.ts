@@ -81,6 +81,7 @@ const SAMPLE: Record<string, [string, unknown]> = {
   groupMaxSessionTimeoutMs: ['60000', 60000],
   offsetsRetentionMinutes: ['60', 60],
   producerIdExpirationMs: ['60000', 60000],
+  logRetentionCheckIntervalMs: ['5000', 5000],
   producerIdExpirationCheckIntervalMs: ['1000', 1000],
   transactionStateLogNumPartitions: ['3', 3],
   transactionMaxTimeoutMs: ['60000', 60000],
