@@ -1,7 +1,7 @@
 // A/B comparison of two checkouts in one run, alternating so machine noise hits both:
 // how the before/after figures in docs/performance.md were measured.
 //   git archive HEAD | tar -x -C /tmp/base && ln -s $PWD/node_modules /tmp/base/
-//   node bench/ab.ts --base /tmp/base [--case produce|fetch|durable|latency] [--rounds 3] [--compression 0-4]
+//   [AB_THIS=DIR] node bench/ab.ts --base /tmp/base [--case produce|fetch|durable|latency] [--rounds 3] [--compression 0-4]
 
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -22,7 +22,7 @@ const which = values.case ?? 'produce'
 const rounds = Number(values.rounds ?? 3)
 const ms = Number(values.seconds ?? 4) * 1000
 const compression = Number(values.compression ?? 0)
-const trees = [{ name: 'base', root: values.base }, { name: 'this', root: repoRoot }]
+const trees = [{ name: 'base', root: values.base }, { name: 'this', root: process.env.AB_THIS ?? repoRoot }]
 const figures = new Map<string, number[]>(trees.map((t) => [t.name, []]))
 const cores = new Map<string, number[]>(trees.map((t) => [t.name, []]))
 
