@@ -20,6 +20,7 @@ import { clientsSuite } from './suites/clients.ts'
 import { scalingSuite } from './suites/scaling.ts'
 import { rdkafkaSuite, configureRdkafka, RDKAFKA_DEFAULTS, type RdkafkaOptions, type RdkafkaCase } from './suites/rdkafka.ts'
 import { startupSuite, partitionsMemorySuite, recoverySuite } from './suites/system.ts'
+import { sustainedSuite, configureSustained, SUSTAINED_DEFAULTS } from './suites/sustained.ts'
 import { markdown } from './report/markdown.ts'
 import { scalingSvg } from './report/svg.ts'
 
@@ -36,11 +37,12 @@ export const SUITES: Record<string, (ctx: SuiteContext) => Promise<void>> = {
   clients: clientsSuite,
   scaling: scalingSuite,
   rdkafka: rdkafkaSuite,
+  sustained: sustainedSuite,
 }
 
 export const PLAN: Record<Mode, string[]> = {
   quick: ['produce', 'fetch', 'durable', 'latency', 'startup', 'recovery'],
-  full: ['produce', 'fetch', 'durable', 'latency', 'clients', 'rdkafka', 'scaling', 'startup', 'partitions', 'recovery'],
+  full: ['produce', 'fetch', 'durable', 'latency', 'clients', 'rdkafka', 'scaling', 'startup', 'partitions', 'recovery', 'sustained'],
   test: ['produce', 'fetch'],
 }
 
@@ -136,6 +138,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       'rdk-set': { type: 'string', multiple: true },
       'rdk-samsa-node-args': { type: 'string' },
       'rdk-keep-topics': { type: 'boolean' },
+      'sustained-minutes': { type: 'string' },
+      'sustained-window-s': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -154,6 +158,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     --rdk-samsa-node-args=S Node options for the default-fsync Samsa broker, e.g. --rdk-samsa-node-args="--cpu-prof --cpu-prof-dir=/tmp/prof"
     --rdk-keep-topics       keep each round's topic on Samsa (default: delete it after the round; kept data
                             grows the page cache round after round, see docs/performance.md)
+  sustained suite (part of --full): produce for minutes in windows, retention bounding the log:
+    --sustained-minutes N   total minutes (${SUSTAINED_DEFAULTS.minutes})
+    --sustained-window-s N  seconds per window (${SUSTAINED_DEFAULTS.windowSeconds})
 `)
     process.exit(0)
   }
@@ -175,6 +182,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     cases: values['rdk-cases']?.split(',') as RdkafkaCase[] | undefined, extra: values['rdk-set'], samsaNodeArgs: values['rdk-samsa-node-args']?.split(/\s+/).filter(Boolean),
     keepTopics: values['rdk-keep-topics'],
   }
+  configureSustained({ minutes: num(values['sustained-minutes']), windowSeconds: num(values['sustained-window-s']) })
   const run = await runBench({ mode, only: values.only?.split(','), build, outDir, scratch: values.scratch, progress, command, rdkafka })
   process.stdout.write(`\n${markdown(run)}`)
   process.stdout.write(`\nwritten: ${join(outDir, `${mode}.json`)}, ${mode}.md${run.series.length > 0 ? `, scaling-${mode}.svg` : ''}\n`)
