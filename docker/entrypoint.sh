@@ -98,4 +98,5 @@ if [ "$1" = start ] && [ "$memory" != true ]; then
   rm -f "$probe"
 fi
 
-exec node "$APP_DIR/bin/samsa.js" "$@"
+# The same Node flags as bin/samsa.js's first line (see there why).
+exec node --max-semi-space-size=4 "$APP_DIR/bin/samsa.js" "$@"

@@ -103,10 +103,14 @@ export interface BrokerProcess {
   kill(): Promise<void>
 }
 
+export const SHIPPED_NODE_FLAGS = ['--max-semi-space-size=4']
+
 export function brokerArgs(opts: BrokerSpawn): string[] {
   const entry = opts.build === 'compiled' ? join(opts.compiledDir!, 'src/cli/main.js') : join(opts.root ?? repoRoot, 'src/cli/main.ts')
   if (opts.build === 'compiled' && !existsSync(entry)) throw new Error(`no compiled build at ${entry}`)
-  const args = [...(opts.nodeArgs ?? []), entry, 'start', '--host', '127.0.0.1', '--port', '0', '--log-level', 'warn']
+  // The Node flags the shipped CLI runs with (bin/samsa.js's first line); a run's own come
+  // after them, so they win (e.g. --max-semi-space-size=16 measures Node's default).
+  const args = [...SHIPPED_NODE_FLAGS, ...(opts.nodeArgs ?? []), entry, 'start', '--host', '127.0.0.1', '--port', '0', '--log-level', 'warn']
   // The HTTP listener only when a run asks for it (extraArgs), never the default 8080.
   if (!(opts.extraArgs ?? []).some((a) => a.startsWith('--http-port'))) args.push('--http-port=-1')
   if (opts.memory === true) args.push('--memory')

@@ -22,7 +22,7 @@ export function bannerLines (b: BannerBroker, options: BrokerOptions, version: s
     ? 'fsync n/a (memory)'
     : options.fsync === 'interval' ? `fsync interval (${options.fsyncIntervalMs} ms)` : `fsync ${options.fsync}`
   return [
-    `samsa ${version} (node ${process.version}) node ${b.nodeId}, cluster ${b.clusterId}`,
+    `samsa ${version} (node ${[process.version, ...process.execArgv].join(' ')}) node ${b.nodeId}, cluster ${b.clusterId}`,
     `listening on ${hostPort(b.host, b.port)} (advertised as ${hostPort(b.advertisedHost, b.advertisedPort)})`,
     ...(b.httpPort === null || b.httpPort === undefined ? [] : [`http on ${hostPort(b.host, b.httpPort)} (/metrics, /healthz, /readyz)`]),
     b.dataDir === null ? 'data in memory (not persisted)' : `data in ${b.dataDir}`,

@@ -32,6 +32,20 @@ t.test('bin/samsa.js through a symlink, as npm installs it', async (t) => {
   t.equal(r.stdout, `${packageVersion()}\n`)
 })
 
+t.test('bin/samsa.js run as a program: its first line starts Node with the broker\'s flags', async (t) => {
+  // Executed directly (not as `node bin/samsa.js`), so the kernel reads the shebang, as
+  // for the `samsa` command npm installs; `node` is looked up on PATH.
+  const child = spawn(join(root, 'bin', 'samsa.js'), ['start', '--memory', '--host', '127.0.0.1', '--port', '0', '--http-port=-1', '--log-level', 'warn'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  let out = ''
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()))
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()))
+  for (let i = 0; i < 300 && !out.includes('ready in'); i++) await new Promise((r) => setTimeout(r, 50))
+  t.match(out, /\(node v\S+ --max-semi-space-size=4\)/, 'the banner names the flag')
+  child.kill('SIGTERM')
+  t.equal(await exited, 0, 'stops cleanly on SIGTERM')
+})
+
 t.test('bad configuration exits 2 with one line on stderr', async (t) => {
   const r = run(['src/cli/main.ts', 'start'], { SAMSA_PORT: '70000' })
   t.equal(r.status, 2)

@@ -87,7 +87,7 @@ t.test('start prints the startup summary and passes resolved options', async (t)
   t.equal(opts.dataDir, '/srv/samsa/data', 'data dir resolved against the cwd')
   const lines = h.stdout().trimEnd().split('\n')
   t.same(lines, [
-    `samsa ${packageVersion()} (node ${process.version}) node 0, cluster Zx9yQ2abRnCcD3eFgHiJkw`,
+    `samsa ${packageVersion()} (node ${[process.version, ...process.execArgv].join(' ')}) node 0, cluster Zx9yQ2abRnCcD3eFgHiJkw`,
     'listening on 127.0.0.1:9092 (advertised as 127.0.0.1:9092)',
     'data in /srv/samsa/data',
     `fsync interval (1000 ms), ${opts.shards} shard${opts.shards === 1 ? '' : 's'}`,

@@ -85,7 +85,7 @@ t.test('files the image needs exist', async (t) => {
   t.ok(statSync(join(root, 'docker', 'entrypoint.sh')).mode & 0o111, 'entrypoint executable')
   t.ok(statSync(join(root, 'bin', 'samsa.js')).mode & 0o111, 'bin executable')
   const entry = readFileSync(join(root, 'docker', 'entrypoint.sh'), 'utf8')
-  t.match(entry, /exec node "\$APP_DIR\/bin\/samsa\.js" "\$@"/)
+  t.match(entry, /exec node --max-semi-space-size=4 "\$APP_DIR\/bin\/samsa\.js" "\$@"/)
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { bin?: Record<string, string>, scripts?: Record<string, string> }
   t.equal(pkg.bin?.samsa, './bin/samsa.js')
   t.match(pkg.scripts?.build ?? '', /tsconfig\.build\.json/)

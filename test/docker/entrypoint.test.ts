@@ -45,7 +45,9 @@ function runEntrypoint (_t: Test, args: string[], env: Record<string, string> = 
   }
 }
 
+// The entrypoint runs node with the flags bin/samsa.js's own first line carries.
 const samsaJs = join(root, 'bin', 'samsa.js')
+const NODE_FLAGS = ['--max-semi-space-size=4']
 
 t.test('is a POSIX sh script that parses and is executable', async (t) => {
   const r = spawnSync('sh', ['-n', entrypoint], { encoding: 'utf8' })
@@ -61,15 +63,15 @@ function readFirstLine (path: string): string {
 t.test('default: exec node bin/samsa.js start, advertised host localhost', async (t) => {
   const r = runEntrypoint(t, ['start'])
   t.equal(r.status, 0, r.stderr)
-  t.same(r.args, [samsaJs, 'start'])
+  t.same(r.args, [...NODE_FLAGS, samsaJs, 'start'])
   t.equal(r.env.SAMSA_ADVERTISED_HOST, 'localhost')
 })
 
 t.test('no arguments means start; flags alone get start prepended', async (t) => {
-  t.same(runEntrypoint(t, []).args, [samsaJs, 'start'])
-  t.same(runEntrypoint(t, ['--port', '9093', '--log-level', 'debug']).args, [samsaJs, 'start', '--port', '9093', '--log-level', 'debug'])
-  t.same(runEntrypoint(t, ['help']).args, [samsaJs, 'help'])
-  t.same(runEntrypoint(t, ['version']).args, [samsaJs, 'version'])
+  t.same(runEntrypoint(t, []).args, [...NODE_FLAGS, samsaJs, 'start'])
+  t.same(runEntrypoint(t, ['--port', '9093', '--log-level', 'debug']).args, [...NODE_FLAGS, samsaJs, 'start', '--port', '9093', '--log-level', 'debug'])
+  t.same(runEntrypoint(t, ['help']).args, [...NODE_FLAGS, samsaJs, 'help'])
+  t.same(runEntrypoint(t, ['version']).args, [...NODE_FLAGS, samsaJs, 'version'])
 })
 
 t.test('any other command runs as-is (debugging the image)', async (t) => {
@@ -81,7 +83,7 @@ t.test('any other command runs as-is (debugging the image)', async (t) => {
 
 t.test('arguments with spaces survive', async (t) => {
   const r = runEntrypoint(t, ['start', '--set', 'log.cleanup.policy=compact, delete'])
-  t.same(r.args, [samsaJs, 'start', '--set', 'log.cleanup.policy=compact, delete'])
+  t.same(r.args, [...NODE_FLAGS, samsaJs, 'start', '--set', 'log.cleanup.policy=compact, delete'])
 })
 
 t.test('advertised host: SAMSA_ > KAFKA_ADVERTISED_HOST > advertised listeners > localhost', async (t) => {
@@ -155,6 +157,6 @@ t.test('the stub really stands in for node', async (t) => {
   // Guards the harness: without the stub on PATH the assertions above would be vacuous.
   const r = runEntrypoint(t, ['version'])
   t.equal(r.status, 0)
-  t.same(r.args, [samsaJs, 'version'])
+  t.same(r.args, [...NODE_FLAGS, samsaJs, 'version'])
   t.ok(r.env.SAMSA_DATA_DIR?.startsWith(scratch))
 })

@@ -37,6 +37,7 @@ t.test('npm start serves clients and stops cleanly', async (t) => {
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()))
   for (let i = 0; i < 300 && !/ready in/.test(out); i++) await new Promise((r) => setTimeout(r, 50))
   t.match(out, /\(node v24\./, 'runs on Node 24')
+  t.match(out, /\(node v24\.\S+ --max-semi-space-size=4\)/, 'with the young-generation cap bin/samsa.js also sets')
   t.match(out, /listening on 127\.0\.0\.1:\d+/, 'prints where it listens')
   t.match(out, /http on 127\.0\.0\.1:\d+ \(\/metrics/, 'and where its HTTP side listens')
   t.match(out, new RegExp(`data in ${dataDir}`), 'prints where data lives')
