@@ -14,7 +14,8 @@ import { GroupCoordinator } from './groups/group-coordinator.ts'
 import { OFFSETS_TOPIC, openOffsetsLog } from './groups/offsets-topic.ts'
 import { TransactionCoordinator } from './transactions/transaction-coordinator.ts'
 import { ConfigManager } from './configs/config-manager.ts'
-import { BrokerMetrics } from './http/broker-metrics.ts'
+import type { MetricsSource } from './http/broker-metrics.ts'
+import { noMetrics, type MetricsRecorder } from './http/metrics-recorder.ts'
 import { ScramCredentialStore } from './security/scram-credential-store.ts'
 import { AclStore } from './security/acl-store.ts'
 import { Authorizer, parseSuperUsers } from './security/authorizer.ts'
@@ -55,8 +56,8 @@ export class BrokerContext {
   readonly txns: TransactionCoordinator
   /** Topic overrides, dynamic broker configs and the logger level, as the config admin APIs see them. */
   readonly configs: ConfigManager
-  /** Prometheus metrics (served on the HTTP listener's /metrics). */
-  readonly metrics: BrokerMetrics
+  /** Prometheus metrics (served on the HTTP listener's /metrics); `noMetrics` without that listener. */
+  readonly metrics: MetricsRecorder
   /** SCRAM users (SASL PLAIN checks passwords against them too). */
   readonly credentials: ScramCredentialStore
   /** ACLs and the checks on them (every check passes when no authorizer is configured). */
@@ -68,7 +69,7 @@ export class BrokerContext {
   advertisedHost: string
   advertisedPort: number
 
-  constructor(args: { options: BrokerOptions; logger: Logger; clusterId: string; topics: TopicRegistry; replicas: ReplicaManager; producerIds: ProducerIdManager; requestMemory: RequestMemoryPool; logs: LogManager; clock: Clock; pollClock: Clock }) {
+  constructor(args: { options: BrokerOptions; logger: Logger; clusterId: string; topics: TopicRegistry; replicas: ReplicaManager; producerIds: ProducerIdManager; requestMemory: RequestMemoryPool; logs: LogManager; clock: Clock; pollClock: Clock; metrics?: (source: MetricsSource) => MetricsRecorder }) {
     this.options = args.options
     this.logger = args.logger
     this.clusterId = args.clusterId
@@ -97,7 +98,7 @@ export class BrokerContext {
       allowEveryoneIfNoAclFound: args.options.allowEveryoneIfNoAclFound,
     })
     this.quotas = new ClientQuotas(args.logs.io, args.logs.dataDir, { samples: args.options.quotaWindowNum, windowSeconds: args.options.quotaWindowSizeSeconds }, systemClock)
-    this.metrics = new BrokerMetrics({
+    this.metrics = args.metrics === undefined ? noMetrics : args.metrics({
       topics: () => this.topics.all(),
       bounds: (topic, partition) => this.replicas.bounds(topic, partition),
       groups: () => this.groupOffsets(),

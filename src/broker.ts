@@ -12,7 +12,7 @@ import { ReplicaManager } from './partitions/replica-manager.ts'
 import { ProducerIdManager } from './producers/producer-id-manager.ts'
 import { RequestMemoryPool } from './server/request-memory.ts'
 import { LogManager } from './partitions/log-manager.ts'
-import { startHttp, type HttpListener } from './http/http-server.ts'
+import type { HttpListener } from './http/http-server.ts'
 import { KafkaServer, type BoundListener } from './server/kafka-server.ts'
 import { handlers } from './handlers/registry.ts'
 import type { PartitionLag } from './groups/group-coordinator.ts'
@@ -76,6 +76,9 @@ export interface StartExtras {
 
 export async function startBroker(partial: Partial<BrokerOptions> = {}, extras: StartExtras = {}): Promise<RunningBroker> {
   const options = resolveBrokerOptions(partial, { embedded: true })
+  // fastify, prom-client and the admin API and console routes were ~45 % of the modules a
+  // start loaded (245 of 563): a broker without an HTTP listener has no use for them.
+  const web = options.httpPort >= 0 ? await Promise.all([import('./http/http-server.ts'), import('./http/broker-metrics.ts')]) : null
   const logger = extras.logger ?? createLogger(options.logLevel)
   const logs = new LogManager(options, logger)
   const clusterId = logs.claim()
@@ -99,7 +102,7 @@ export async function startBroker(partial: Partial<BrokerOptions> = {}, extras: 
     const requestMemory = new RequestMemoryPool(options.queuedMaxRequestBytes)
     const shardPool = new ShardPool(options.shards, { dataDir: logs.dataDir, fsync: options.fsync, producerIdExpirationMs: options.producerIdExpirationMs, cleanerDedupeBufferSize: Math.floor(options.logCleanerDedupeBufferSize / options.shards) }, requestMemory, extras.storageClock ?? systemClock)
     replicas = new ReplicaManager(shardPool, logger)
-    broker = new BrokerContext({ options, logger, clusterId, topics, replicas, producerIds, requestMemory, logs, clock: extras.clock ?? systemClock, pollClock: extras.pollClock ?? systemClock })
+    broker = new BrokerContext({ options, logger, clusterId, topics, replicas, producerIds, requestMemory, logs, clock: extras.clock ?? systemClock, pollClock: extras.pollClock ?? systemClock, metrics: web === null ? undefined : (source) => new web[1].BrokerMetrics(source) })
     // Shard task and fsync times for /metrics, from before the first partition opens.
     const metrics = broker.metrics
     shardPool.observer = metrics
@@ -130,7 +133,7 @@ export async function startBroker(partial: Partial<BrokerOptions> = {}, extras: 
     bound = listeners[0]
     broker.advertisedPort = options.advertisedPort === 0 ? bound.port : options.advertisedPort
     // Up before the coordinators load, so /readyz can say what the broker waits for.
-    if (options.httpPort >= 0) http = await startHttp(broker, options.host, options.httpPort, () => true)
+    if (web !== null) http = await web[0].startHttp(broker, options.host, options.httpPort, () => true)
     // The listener is up while the coordinator replays its topic: group requests meanwhile
     // get COORDINATOR_LOAD_IN_PROGRESS, which every client retries.
     // Transactions load second: completing one found prepared writes markers to

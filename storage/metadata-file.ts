@@ -4,7 +4,8 @@
 // (temp file, fsync, rename). Values should be plain data (objects, arrays, strings,
 // numbers, booleans, null, Buffers): a Map comes back as a plain object.
 
-import { Packr } from 'msgpackr'
+import { createRequire } from 'node:module'
+import type { Packr } from 'msgpackr'
 import { ErrorCode } from '../protocol/error-codes.ts'
 import { crc32c } from '../protocol/records/crc32c.ts'
 import { isNotFound, type FileIO } from './file-io.ts'
@@ -13,10 +14,19 @@ import { StorageError } from './storage-error.ts'
 const MAGIC = Buffer.from('SMSA', 'ascii')
 export const METADATA_FORMAT_VERSION = 1
 const HEADER_SIZE = 9
-const packr = new Packr({ useRecords: false })
+// Loaded with the first metadata file read or written: a broker starting on an empty data
+// dir has none, and msgpackr (with its native string extractor) took ~10 ms to import.
+let packrInstance: Packr | undefined
+function packr(): Packr {
+  if (packrInstance === undefined) {
+    const { Packr } = createRequire(import.meta.url)('msgpackr') as typeof import('msgpackr')
+    packrInstance = new Packr({ useRecords: false })
+  }
+  return packrInstance
+}
 
 export function writeMetadataFile(io: FileIO, path: string, value: unknown): void {
-  const payload = packr.pack(value)
+  const payload = packr().pack(value)
   const file = Buffer.allocUnsafe(HEADER_SIZE + payload.length)
   MAGIC.copy(file, 0)
   file.writeUInt8(METADATA_FORMAT_VERSION, 4)
@@ -41,7 +51,7 @@ export function readMetadataFile(io: FileIO, path: string): unknown {
   const payload = file.subarray(HEADER_SIZE)
   if (crc32c(payload) !== file.readUInt32BE(5)) throw bad('checksum mismatch')
   try {
-    return packr.unpack(payload)
+    return packr().unpack(payload)
   } catch (err) {
     throw bad(`undecodable payload (${err instanceof Error ? err.message : String(err)})`)
   }

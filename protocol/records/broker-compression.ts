@@ -21,13 +21,18 @@
 //   at its default level 9; levels asking for LZ4-HC get the fast compressor too.
 // - zstd: one zstd frame at compression.zstd.level; node:zlib writes the content size.
 
-import { constants as zlibConstants, gzipSync, zstdCompressSync } from 'node:zlib'
 import { createRequire } from 'node:module'
 import { Compression } from './record-batch.ts'
 
+// Loaded at first use, as in compression.ts: every shard imports this module (for topics
+// with a compression.type to convert to), few ever compress.
 const require = createRequire(import.meta.url)
-const lz4 = require('lz4-napi') as { compressSync(data: Buffer): Buffer }
-const snappy = require('snappy') as { compressSync(data: Buffer): Buffer }
+interface BlockCodec { compressSync(data: Buffer): Buffer }
+let lz4Module: BlockCodec | undefined
+let snappyModule: BlockCodec | undefined
+const lz4 = (): BlockCodec => (lz4Module ??= require('lz4-napi') as BlockCodec)
+const snappy = (): BlockCodec => (snappyModule ??= require('snappy') as BlockCodec)
+const zlib = (): typeof import('node:zlib') => process.getBuiltinModule('node:zlib')
 
 /** The KIP-390 levels, with Kafka's defaults (gzip -1, lz4 9, zstd 3). */
 export interface CompressionLevels {
@@ -56,7 +61,7 @@ function xerialSnappy(body: Buffer): Buffer {
   const parts: Buffer[] = [XERIAL_HEADER]
   let total = XERIAL_HEADER.length
   for (let pos = 0; pos < body.length; pos += XERIAL_BLOCK) {
-    const block = snappy.compressSync(body.subarray(pos, Math.min(pos + XERIAL_BLOCK, body.length)))
+    const block = snappy().compressSync(body.subarray(pos, Math.min(pos + XERIAL_BLOCK, body.length)))
     const length = Buffer.allocUnsafe(4)
     length.writeInt32BE(block.length, 0)
     parts.push(length, block)
@@ -70,7 +75,7 @@ function kafkaLz4Frame(body: Buffer): Buffer {
   let total = LZ4_KAFKA_FRAME_HEADER.length
   for (let pos = 0; pos < body.length; pos += LZ4_BLOCK) {
     const raw = body.subarray(pos, Math.min(pos + LZ4_BLOCK, body.length))
-    const packed = lz4.compressSync(raw).subarray(LZ4_SIZE_PREFIX)
+    const packed = lz4().compressSync(raw).subarray(LZ4_SIZE_PREFIX)
     const stored = packed.length >= raw.length
     const block = stored ? raw : packed
     const word = Buffer.allocUnsafe(4)
@@ -86,10 +91,10 @@ function kafkaLz4Frame(body: Buffer): Buffer {
 export function compressAsKafka(codec: number, body: Buffer, levels: Readonly<CompressionLevels> = DEFAULT_LEVELS): Buffer {
   switch (codec) {
     case Compression.NONE: return body
-    case Compression.GZIP: return gzipSync(body, { level: levels.gzip })
+    case Compression.GZIP: return zlib().gzipSync(body, { level: levels.gzip })
     case Compression.SNAPPY: return xerialSnappy(body)
     case Compression.LZ4: return kafkaLz4Frame(body)
-    case Compression.ZSTD: return zstdCompressSync(body, { params: { [zlibConstants.ZSTD_c_compressionLevel]: levels.zstd } })
+    case Compression.ZSTD: return zlib().zstdCompressSync(body, { params: { [zlib().constants.ZSTD_c_compressionLevel]: levels.zstd } })
   }
   throw new RangeError(`unknown compression codec ${codec}`)
 }

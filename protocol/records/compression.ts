@@ -5,21 +5,28 @@
 // node-gyp build that npm runs under the machine's Node, which Node 24 then cannot load.
 // Codec failures throw CompressionError; callers decide what error code that is.
 
-import { gunzipSync, gzipSync, zstdCompressSync, zstdDecompressSync } from 'node:zlib'
 import { createRequire } from 'node:module'
 import { Compression } from './record-batch.ts'
 
+// Loaded at first use, node:zlib included: most brokers never see a compressed batch, and
+// loading the two native add-ons and zlib cost every start (main thread and each shard)
+// ~20 ms.
 const require = createRequire(import.meta.url)
-const lz4 = require('lz4-napi') as {
+const zlib = (): typeof import('node:zlib') => process.getBuiltinModule('node:zlib')
+interface Lz4 {
   decompressFrameSync(data: Buffer): Buffer
   decompressFrame(data: Buffer): Promise<Buffer>
   compressFrameSync(data: Buffer): Buffer
 }
-const snappy = require('snappy') as {
+interface Snappy {
   uncompressSync(data: Buffer, options?: { asBuffer?: boolean }): Buffer | string
   uncompress(data: Buffer, options?: { asBuffer?: boolean }): Promise<Buffer | string>
   compressSync(data: Buffer): Buffer
 }
+let lz4Module: Lz4 | undefined
+let snappyModule: Snappy | undefined
+const lz4 = (): Lz4 => (lz4Module ??= require('lz4-napi') as Lz4)
+const snappy = (): Snappy => (snappyModule ??= require('snappy') as Snappy)
 
 export class CompressionError extends Error {}
 
@@ -108,7 +115,7 @@ function checkSnappyLength(block: Buffer): void {
 
 function snappyBlock(block: Buffer): Buffer {
   checkSnappyLength(block)
-  return snappy.uncompressSync(block, { asBuffer: true }) as Buffer
+  return snappy().uncompressSync(block, { asBuffer: true }) as Buffer
 }
 
 function unsnappy(body: Buffer): Buffer {
@@ -144,10 +151,10 @@ export function decompress(codec: number, body: Buffer): Buffer {
     checkBound(codec, body)
     switch (codec) {
       case Compression.NONE: return body
-      case Compression.GZIP: return gunzipSync(body, { chunkSize: gzipChunkSize(body), maxOutputLength: MAX_DECOMPRESSED_BYTES })
+      case Compression.GZIP: return zlib().gunzipSync(body, { chunkSize: gzipChunkSize(body), maxOutputLength: MAX_DECOMPRESSED_BYTES })
       case Compression.SNAPPY: return unsnappy(body)
-      case Compression.LZ4: return lz4.decompressFrameSync(body)
-      case Compression.ZSTD: return zstdDecompressSync(body, { chunkSize: 64 * 1024, maxOutputLength: MAX_DECOMPRESSED_BYTES })
+      case Compression.LZ4: return lz4().decompressFrameSync(body)
+      case Compression.ZSTD: return zlib().zstdDecompressSync(body, { chunkSize: 64 * 1024, maxOutputLength: MAX_DECOMPRESSED_BYTES })
     }
   } catch (err) {
     throw asCompressionError(codec, err)
@@ -165,7 +172,7 @@ export async function decompressAsync(codec: number, body: Buffer): Promise<Buff
   try {
     if (codec === Compression.LZ4) {
       checkLz4Bound(body)
-      return await lz4.decompressFrame(body)
+      return await lz4().decompressFrame(body)
     }
     if (codec === Compression.SNAPPY) return await unsnappyAsync(body)
   } catch (err) {
@@ -177,7 +184,7 @@ export async function decompressAsync(codec: number, body: Buffer): Promise<Buff
 async function unsnappyAsync(body: Buffer): Promise<Buffer> {
   if (body.length < XERIAL_HEADER || !body.subarray(0, XERIAL_MAGIC.length).equals(XERIAL_MAGIC)) {
     checkSnappyLength(body)
-    return (await snappy.uncompress(body, { asBuffer: true })) as Buffer
+    return (await snappy().uncompress(body, { asBuffer: true })) as Buffer
   }
   // Framed bodies are rare (the Java client's) and made of 32 KiB chunks: decompressed here.
   return unsnappy(body)
@@ -187,10 +194,10 @@ async function unsnappyAsync(body: Buffer): Promise<Buffer> {
 export function compress(codec: number, body: Buffer): Buffer {
   switch (codec) {
     case Compression.NONE: return body
-    case Compression.GZIP: return gzipSync(body)
-    case Compression.SNAPPY: return snappy.compressSync(body)
-    case Compression.LZ4: return lz4.compressFrameSync(body)
-    case Compression.ZSTD: return zstdCompressSync(body)
+    case Compression.GZIP: return zlib().gzipSync(body)
+    case Compression.SNAPPY: return snappy().compressSync(body)
+    case Compression.LZ4: return lz4().compressFrameSync(body)
+    case Compression.ZSTD: return zlib().zstdCompressSync(body)
   }
   throw new CompressionError(`unknown compression codec ${codec}`)
 }

@@ -4,6 +4,7 @@ import { ConfigError } from '../config/config-error.ts'
 import { loadConfig } from '../config/load-config.ts'
 import { isAdminCommand } from './admin/commands.ts'
 import { bannerLines, type BannerBroker } from './banner.ts'
+import { enableCompileCache } from './compile-cache.ts'
 import { describeStartupError } from './startup-error.ts'
 import { usage } from './usage.ts'
 import { packageVersion } from './version.ts'
@@ -136,6 +137,8 @@ export async function runCli (argv: readonly string[], env: Readonly<Record<stri
 
 /** Process entry: real stdio, real signals, real exit. */
 export async function main (): Promise<void> {
+  // Before the broker's modules load: they are imported lazily below, so all of them use it.
+  enableCompileCache()
   const code = await runCli(process.argv.slice(2), process.env, { stdout: process.stdout, stderr: process.stderr })
   // Exit explicitly: after a forced second-signal exit, close() may still hold handles.
   process.exit(code)

@@ -19,8 +19,8 @@
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import { errorName } from '../../protocol/error-codes.ts'
-import type { ShardObserver } from '../workers/shard-pool.ts'
 import { BucketHistogram } from './bucket-histogram.ts'
+import type { MetricsRecorder } from './metrics-recorder.ts'
 
 /** What a scrape reads from the broker. */
 export interface MetricsSource {
@@ -34,7 +34,7 @@ export interface MetricsSource {
   logSizes(): Promise<Array<{ topic: string; partition: number; size: number }>>
 }
 
-export class BrokerMetrics implements ShardObserver {
+export class BrokerMetrics implements MetricsRecorder {
   readonly registry = new Registry()
   private readonly bytesIn: Counter<'topic'>
   private readonly messagesIn: Counter<'topic'>

@@ -25,6 +25,8 @@ export function notReadyReason(broker: BrokerContext, storageOpen: () => boolean
 }
 
 export async function startHttp(broker: BrokerContext, host: string, port: number, storageOpen: () => boolean): Promise<HttpListener> {
+  const registry = broker.metrics.registry
+  if (registry === null) throw new Error('the HTTP listener needs a broker built with its Prometheus metrics')
   const app: FastifyInstance = Fastify({ logger: false })
   // With a SASL listener the same users log in here (http-auth.ts).
   if (httpLoginRequired(listenerConfigs(broker.options).map((l) => l.securityProtocol))) registerHttpLogin(app, broker)
@@ -35,8 +37,8 @@ export async function startHttp(broker: BrokerContext, host: string, port: numbe
     return { status: 'ready' }
   })
   app.get('/metrics', async (_req, reply) => {
-    const body = await broker.metrics.registry.metrics()
-    return reply.type(broker.metrics.registry.contentType).send(body)
+    const body = await registry.metrics()
+    return reply.type(registry.contentType).send(body)
   })
   // The JSON admin API under /v3 (api/admin-api.ts) and the web console at / (console/).
   registerAdminApi(app, broker)

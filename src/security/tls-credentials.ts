@@ -8,7 +8,7 @@
 
 import { readFileSync, watch, type FSWatcher } from 'node:fs'
 import { basename, dirname, resolve } from 'node:path'
-import { createSecureContext, type SecureContextOptions } from 'node:tls'
+import type { SecureContextOptions } from 'node:tls'
 import type { BrokerOptions } from '../config/broker-options.ts'
 import { ConfigError } from '../config/config-error.ts'
 
@@ -60,7 +60,8 @@ export class TlsCredentials {
     if (o.sslTruststoreLocation !== '') out.ca = read(o.sslTruststoreLocation, 'ssl.truststore.location')
     else if (o.sslTruststoreCertificates !== '') out.ca = o.sslTruststoreCertificates
     try {
-      createSecureContext(out)
+      // Loaded here, not at import: kafka-server.ts imports this module for plaintext brokers too.
+      process.getBuiltinModule('node:tls').createSecureContext(out)
     } catch (err) {
       throw new TlsConfigError(`the key store does not hold a usable private key and certificate: ${(err as Error).message}`, o.sslKeystoreLocation !== '' ? 'ssl.keystore.location' : 'ssl.keystore.key')
     }

@@ -4,7 +4,7 @@
 // is usable (after the TLS handshake on TLS listeners).
 
 import { createServer, type Server, type Socket } from 'node:net'
-import { createServer as createTlsServer, type SecureContextOptions, type Server as TlsServer, type TLSSocket } from 'node:tls'
+import type { SecureContextOptions, Server as TlsServer, TLSSocket } from 'node:tls'
 import type { ListenerConfig } from '../config/listeners.ts'
 import type { ListenerEndpoint } from '../handlers/api-handler.ts'
 import type { Logger } from '../logger.ts'
@@ -46,7 +46,9 @@ export class Listener {
       const tls = deps.tls!
       // Kafka applies ssl.client.auth to SSL listeners only; SASL_SSL authenticates by SASL.
       const clientAuth = protocol === 'SSL' ? tls.clientAuth : 'none'
-      const server = createTlsServer({
+      // node:tls only for TLS listeners: loading it cost every start ~20 ms of CPU (more with
+      // NODE_EXTRA_CA_CERTS set), and most brokers listen in plaintext.
+      const server = process.getBuiltinModule('node:tls').createServer({
         ...tls.material,
         requestCert: clientAuth !== 'none',
         rejectUnauthorized: clientAuth === 'required',

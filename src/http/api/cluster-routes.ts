@@ -73,7 +73,7 @@ function requireBroker(broker: BrokerContext, raw: string): void {
 /** Sum of a counter's values per topic label, from the metrics registry. */
 async function counterByTopic(broker: BrokerContext, name: string): Promise<Map<string, number>> {
   const out = new Map<string, number>()
-  const metric = broker.metrics.registry.getSingleMetric(name) as Counter<string> | undefined
+  const metric = broker.metrics.registry?.getSingleMetric(name) as Counter<string> | undefined
   if (metric === undefined) return out
   for (const v of (await metric.get()).values) {
     const topic = String(v.labels.topic ?? '')
