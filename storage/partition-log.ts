@@ -65,6 +65,27 @@ export interface ReadOptions {
   maxOffset?: number
 }
 
+/**
+ * Where a read places its bytes: `buf` from `pos` on. A fetch passes its response buffer,
+ * so segment bytes go from the file straight to where they are sent from.
+ */
+export interface ReadSink {
+  buf: Buffer
+  pos: number
+  /** Makes room for `bytes` after `pos` (keeping what is before `pos`) and returns the buffer, which may be a new one. */
+  reserve(bytes: number): Buffer
+}
+
+/** A sink of its own: each read gets a fresh buffer of the size it needs. */
+class FreshSink implements ReadSink {
+  buf: Buffer = EMPTY
+  pos = 0
+  reserve(bytes: number): Buffer {
+    if (bytes > this.buf.length) this.buf = Buffer.allocUnsafe(bytes)
+    return this.buf
+  }
+}
+
 export interface ReadResult {
   /** Whole batches, back to back; empty when nothing is available. */
   records: Buffer
@@ -89,6 +110,7 @@ const SNAPSHOT_NAME = /^(\d{20})\.snapshot$/
 const SNAPSHOTS_TO_KEEP = 3
 
 const EMPTY = Buffer.alloc(0)
+const NEXT_READ_HINTS = 16
 const MAX_RELATIVE_OFFSET = 0x7fffffff
 
 function settingsOf(config: LogConfig): SegmentSettings {
@@ -104,6 +126,8 @@ export class PartitionLog {
   private readonly io: FileIO
   private _config: LogConfig
   private readonly segments: LogSegment[]
+  /** rememberNextRead: offset → where its batch starts. */
+  private readonly nextReads = new Map<number, { segment: LogSegment; position: number }>()
   logStartOffset: number
   recoveryPoint: number
   readonly recoveryReport: RecoveryReport
@@ -546,15 +570,26 @@ export class PartitionLog {
    * outside [logStartOffset, logEndOffset] throws OFFSET_OUT_OF_RANGE.
    */
   read(fetchOffset: number, maxBytes: number, options: ReadOptions): ReadResult {
+    const sink = new FreshSink()
+    const n = this.readInto(fetchOffset, maxBytes, options, sink)
+    return this.result(n === 0 ? EMPTY : sink.buf.subarray(0, n))
+  }
+
+  /**
+   * `read`, placing the batches at `sink.pos` (which it leaves unchanged) instead of in a
+   * buffer of their own; returns how many bytes they take. Bytes past that may have been
+   * overwritten up to the limit.
+   */
+  readInto(fetchOffset: number, maxBytes: number, options: ReadOptions, sink: ReadSink): number {
     if (this.closed) throw new StorageError(ErrorCode.KAFKA_STORAGE_ERROR, `log ${this.dir} is closed`)
     const logEnd = this.logEndOffset
     if (fetchOffset < this.logStartOffset || fetchOffset > logEnd) {
       throw new StorageError(ErrorCode.OFFSET_OUT_OF_RANGE, `offset ${fetchOffset} is outside [${this.logStartOffset}, ${logEnd}] of ${this.dir}`)
     }
     const limit = options.maxOffset === undefined ? logEnd : Math.min(logEnd, options.maxOffset)
-    if (fetchOffset >= limit) return this.result(EMPTY)
+    if (fetchOffset >= limit) return 0
     try {
-      return this.result(this.readBatches(fetchOffset, Math.max(0, maxBytes), options.minOneBatch, limit))
+      return this.readBatches(fetchOffset, Math.max(0, maxBytes), options.minOneBatch, limit, sink)
     } catch (err) {
       throw asStorageError(`read from ${this.dir}`, err)
     }
@@ -565,33 +600,67 @@ export class PartitionLog {
     return { records, highWatermark: logEnd, logStartOffset: this.logStartOffset, logEndOffset: logEnd }
   }
 
-  private readBatches(fetchOffset: number, maxBytes: number, minOneBatch: boolean, limit: number): Buffer {
+  private readBatches(fetchOffset: number, maxBytes: number, minOneBatch: boolean, limit: number, sink: ReadSink): number {
     let i = this.floorSegment(fetchOffset)
-    let position = this.segments[i]!.findPosition(fetchOffset)
+    const hint = this.nextReads.get(fetchOffset)
+    // A batch, once written, never moves within its segment object (the cleaner and
+    // recovery make new ones), so a remembered position stays right while its segment is
+    // still the one holding the offset and has the batch.
+    let position = hint !== undefined && hint.segment === this.segments[i] && hint.position < hint.segment.size ? hint.position : this.segments[i]!.findPosition(fetchOffset)
     while (position < 0) {
       i++
-      if (i >= this.segments.length) return EMPTY
+      if (i >= this.segments.length) return 0
       position = this.segments[i]!.size > 0 ? 0 : -1
     }
     let available = this.segments[i]!.size - position
     for (let j = i + 1; j < this.segments.length; j++) available += this.segments[j]!.size
     const want = Math.min(available, maxBytes)
 
-    const buf = Buffer.allocUnsafe(want)
+    const at = sink.pos
+    let buf = sink.reserve(Math.max(want, LOG_OVERHEAD))
     let filled = 0
     for (let j = i, from = position; j < this.segments.length && filled < want; j++, from = 0) {
-      filled += this.segments[j]!.readInto(from, buf, filled, want - filled)
+      filled += this.segments[j]!.readInto(from, buf, at + filled, want - filled)
     }
     let end = 0
+    let next = -1
     while (end + LOG_OVERHEAD <= filled) {
-      const size = buf.readInt32BE(end + BATCH_LENGTH_OFFSET) + LOG_OVERHEAD
-      if (end + size > filled || batchBaseOffset(buf, end) >= limit) break
+      const size = buf.readInt32BE(at + end + BATCH_LENGTH_OFFSET) + LOG_OVERHEAD
+      if (end + size > filled || batchBaseOffset(buf, at + end) >= limit) break
+      next = batchBaseOffset(buf, at + end) + batchLastOffsetDelta(buf, at + end) + 1
       end += size
     }
-    if (end > 0) return buf.subarray(0, end)
-    if (!minOneBatch) return EMPTY
-    const first = this.segments[i]!.readBatchAt(position)
-    return batchBaseOffset(first, 0) >= limit ? EMPTY : first
+    if (end > 0) {
+      this.rememberNextRead(next, i, position + end)
+      return end
+    }
+    if (!minOneBatch) return 0
+    // KIP-74: the first batch whole, however large. A batch never spans segments.
+    const segment = this.segments[i]!
+    if (filled < LOG_OVERHEAD && segment.readInto(position, buf, at, LOG_OVERHEAD) < LOG_OVERHEAD) {
+      throw new Error(`segment ${segment.logPath}: no batch at position ${position}`)
+    }
+    if (batchBaseOffset(buf, at) >= limit) return 0
+    const size = buf.readInt32BE(at + BATCH_LENGTH_OFFSET) + LOG_OVERHEAD
+    buf = sink.reserve(size)
+    const n = segment.readInto(position, buf, at, size)
+    if (n === size) this.rememberNextRead(batchBaseOffset(buf, at) + batchLastOffsetDelta(buf, at) + 1, i, position + size)
+    return n
+  }
+
+  /**
+   * Where the batch after a read starts: the consumer's next fetch asks for it, and
+   * finding it again would take an index lookup plus a header scan (a 16 KiB read).
+   * `position` counts from the start of segment `i` and may run into later segments.
+   */
+  private rememberNextRead(offset: number, i: number, position: number): void {
+    while (i < this.segments.length - 1 && position >= this.segments[i]!.size) {
+      position -= this.segments[i]!.size
+      i++
+    }
+    // A few consumers at once keep their own entries; a full map starts over.
+    if (this.nextReads.size >= NEXT_READ_HINTS) this.nextReads.clear()
+    this.nextReads.set(offset, { segment: this.segments[i]!, position })
   }
 
   /** Index of the segment with the largest base offset ≤ `offset` (0 if none). */

@@ -14,10 +14,13 @@
 //   deadline runs on the broker's poll clock, so tests advance it instead of waiting.
 //   A client that disconnects cancels its wait. An error or a diverging epoch answers
 //   at once.
-// - Reads start at the whole batch containing fetch_offset. Partitions are read in
-//   parallel on their shards, then trimmed in read order to partition_max_bytes and
-//   max_bytes, except that the first non-empty partition is always returned whole so
-//   consumers make progress on batches larger than the limits.
+// - Reads start at the whole batch containing fetch_offset. Each shard reads its
+//   partitions of the request in request order against the request's max_bytes, as
+//   Kafka's readFromLog does (each read gets at most partition_max_bytes and what is left;
+//   only the first non-empty one may exceed that, by one whole batch, so consumers make
+//   progress on batches larger than the limits), into one buffer per request that goes
+//   back to the shard once the response is written. Partitions on different shards are
+//   read in parallel, so the whole is then trimmed in request order by the same rule.
 // - isolation_level read_committed (1): records stop at the last stable offset (before
 //   any open transaction), and aborted_transactions lists the aborted transactions that
 //   overlap what was returned, so the client drops their records; markers wake waiting
@@ -52,6 +55,7 @@ import { principalName } from '../quotas/client-quotas.ts'
 
 const EMPTY = Buffer.alloc(0)
 const LEADER_EPOCH = 0
+let nextReadGroup = 0
 
 interface Wanted {
   fetch: PartitionFetch
@@ -150,10 +154,15 @@ function answerWithoutRead(ctx: RequestContext, w: Wanted, follower: boolean): P
   return null
 }
 
-/** Reads every partition; `urgent` when an error or a diverging epoch must be answered now. */
-async function readAll(ctx: RequestContext, wanted: Wanted[], responseMaxBytes: number, committed: boolean, follower: boolean): Promise<{ bytes: number; urgent: boolean }> {
+/**
+ * Reads every partition; `urgent` when an error or a diverging epoch must be answered now.
+ * The buffers the reads used go into `held`, to be given back once the response is written.
+ */
+async function readAll(ctx: RequestContext, wanted: Wanted[], responseMaxBytes: number, committed: boolean, follower: boolean, held: Set<() => void>): Promise<{ bytes: number; urgent: boolean }> {
   const broker = ctx.broker
   const reads: Promise<void>[] = []
+  const budget = { group: nextReadGroup, responseMaxBytes }
+  nextReadGroup = (nextReadGroup + 1) | 0
   for (const w of wanted) {
     const answer = answerWithoutRead(ctx, w, follower)
     if (answer !== null) {
@@ -161,9 +170,9 @@ async function readAll(ctx: RequestContext, wanted: Wanted[], responseMaxBytes: 
       continue
     }
     const f = w.fetch
-    const maxBytes = Math.max(0, Math.min(f.maxBytes, responseMaxBytes))
     reads.push(
-      broker.replicas.read(f.topic!, f.partition, f.fetchOffset, maxBytes, committed).then((result) => {
+      broker.replicas.read(f.topic!, f.partition, f.fetchOffset, Math.max(0, f.maxBytes), committed, budget).then((result) => {
+        if (result.ok && result.release !== null) held.add(result.release)
         if (!result.ok) {
           w.out = emptyPartition(f.partition, result.error)
           return
@@ -180,10 +189,10 @@ async function readAll(ctx: RequestContext, wanted: Wanted[], responseMaxBytes: 
   }
   await Promise.all(reads)
 
-  // Kafka's limits, applied in read order after the parallel reads: the first non-empty
-  // partition is returned whole (even above the limits, so consumers progress); every
-  // later one keeps the whole batches that fit both its partition_max_bytes and what is
-  // left of max_bytes.
+  // Kafka's limits over the whole request (a no-op when one shard read it all): the first
+  // non-empty partition is returned whole (even above the limits, so consumers progress);
+  // every later one keeps the whole batches that fit both its partition_max_bytes and what
+  // is left of max_bytes.
   let bytes = 0
   let urgent = false
   for (const w of wanted) {
@@ -330,18 +339,23 @@ export default defineHandler<FetchRequest, FetchResponse>({
     }
     const clock = broker.pollClock
     const deadline = clock.now() + Math.max(0, req.maxWaitMs)
+    // Every read's buffer, including those of reads a long poll superseded.
+    const held = new Set<() => void>()
+    ctx.onResponseWritten?.(() => {
+      for (const release of held) release()
+    })
     let bytes = 0
     // A fetch whose partitions are all caught up sleeps first instead of asking the shards.
     const committed = req.isolationLevel === 1
     let read = worthReading(ctx, wanted, committed, follower) || req.maxWaitMs <= 0
     for (;;) {
       if (read) {
-        const r = await readAll(ctx, wanted, responseMaxBytes, committed, follower)
+        const r = await readAll(ctx, wanted, responseMaxBytes, committed, follower, held)
         bytes = r.bytes
         if (r.urgent) break
       }
       if (bytes >= minBytes || clock.now() >= deadline || ctx.signal.aborted) {
-        if (!read) await readAll(ctx, wanted, responseMaxBytes, committed, follower)
+        if (!read) await readAll(ctx, wanted, responseMaxBytes, committed, follower, held)
         break
       }
       await waitForAppend(ctx, wanted, deadline, minBytes, bytes)

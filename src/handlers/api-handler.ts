@@ -34,6 +34,11 @@ export interface RequestContext {
    * still leave, but nothing more is read from it until the time is up.
    */
   throttle(ms: number): void
+  /**
+   * Runs `fn` once the response to this request has been handed to the kernel (not if the
+   * connection fails first). A Fetch gives its read buffers back to the shards here.
+   */
+  onResponseWritten?(fn: () => void): void
 }
 
 export interface ListenerEndpoint {

@@ -17,14 +17,27 @@ import type { TopicInfo } from '../topics/topic-registry.ts'
 import type { Logger } from '../logger.ts'
 import type { ShardPool } from '../workers/shard-pool.ts'
 import type {
-  AbortedTransaction, AppendResult, Bounds, CleanResult, LegacyOffsetsResult, WriteMarkerResult, DescribeProducersResult, DeleteRecordsResult, LogSize, Failed, ExpireProducersResult, HandOffFlushResult, RetentionResult, FlushResult, ListOffsetsResult, OpenResult, RecoveryPoint,
+  AbortedTransaction, AppendResult, Bounds, CleanResult, LegacyOffsetsResult, WriteMarkerResult, DescribeProducersResult, DeleteRecordsResult, LogSize, Failed, ExpireProducersResult, HandOffFlushResult, RetentionResult, FlushResult, ListOffsetsResult, OpenResult, RecoveryPoint, ShardOp,
 } from '../workers/shard-protocol.ts'
 import { PartitionCache, type AppendWatcher, type PartitionState } from './partition-cache.ts'
 
 export type { AppendResult, ListOffsetsResult, OpenResult, DescribeProducersResult, DeleteRecordsResult, LogSize, Failed, RecoveryPoint }
 
 /** A read: whole batches from the one holding the fetch offset, the first always whole. */
-export type ReadOutcome = Failed | (Bounds & { ok: true; records: Buffer | null; abortedTransactions: AbortedTransaction[] | null })
+export type ReadOutcome = Failed | (Bounds & {
+  ok: true
+  records: Buffer | null
+  abortedTransactions: AbortedTransaction[] | null
+  /** Reads with a budget: gives `records`' buffer back to the shard (see OpOutcome.release). */
+  release: (() => void) | null
+})
+
+/** One Fetch request's response budget, shared in order by the reads that name it (Kafka's readFromLog). */
+export interface ReadBudget {
+  /** Unique among the reads in flight. */
+  group: number
+  responseMaxBytes: number
+}
 
 export interface OpenOptions {
   /** The data dir had a clean-shutdown marker. */
@@ -80,14 +93,22 @@ export class ReplicaManager {
   }
 
   /** `committed`: read_committed (up to the last stable offset, with the aborted transactions in range). */
-  async read(topic: string, partition: number, fetchOffset: number, maxBytes: number, committed = false): Promise<ReadOutcome> {
-    const op = committed
-      ? { op: 'read' as const, topic, partition, fetchOffset, maxBytes, committed }
-      : { op: 'read' as const, topic, partition, fetchOffset, maxBytes }
-    const { result, records } = await this.shards.submit(this.shardOf(topic, partition), op)
+  /**
+   * `budget`: the reads of one request submitted in the same turn share it on each shard, in
+   * submission order; across shards each shard applies it to its own reads only, so the
+   * caller still trims the whole to the budget.
+   */
+  async read(topic: string, partition: number, fetchOffset: number, maxBytes: number, committed = false, budget?: ReadBudget): Promise<ReadOutcome> {
+    const op: Extract<ShardOp, { op: 'read' }> = { op: 'read', topic, partition, fetchOffset, maxBytes }
+    if (committed) op.committed = true
+    if (budget !== undefined) {
+      op.group = budget.group
+      op.responseMaxBytes = budget.responseMaxBytes
+    }
+    const { result, records, release } = await this.shards.submit(this.shardOf(topic, partition), op)
     if (!result.ok) return result
     this.cache.update(topic, partition, result)
-    return { ok: true, logStartOffset: result.logStartOffset, highWatermark: result.highWatermark, lastStableOffset: result.lastStableOffset, records, abortedTransactions: result.abortedTransactions ?? null }
+    return { ok: true, logStartOffset: result.logStartOffset, highWatermark: result.highWatermark, lastStableOffset: result.lastStableOffset, records, abortedTransactions: result.abortedTransactions ?? null, release }
   }
 
   async listOffsets(topic: string, partition: number, timestamp: number, committed = false): Promise<ListOffsetsResult> {

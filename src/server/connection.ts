@@ -40,6 +40,8 @@ interface Slot {
   started: number
   /** Main-thread ms its handler took before its first await; set only once request_percentage quotas exist. */
   busyMs?: number
+  /** RequestContext.onResponseWritten callbacks. */
+  written?: Array<() => void>
 }
 
 export class Connection {
@@ -228,6 +230,9 @@ export class Connection {
       signal: this.abort.signal,
       closeConnection: (reason) => this.kill(reason),
       throttle: (ms) => this.throttle(ms),
+      onResponseWritten: (fn) => {
+        ;(slot.written ??= []).push(fn)
+      },
     }
     let pending: Promise<unknown>
     try {
@@ -306,12 +311,19 @@ export class Connection {
     let corked = false
     while (this.queue.length > 0 && this.queue[0]!.done) {
       const slot = this.queue.shift()!
-      if (slot.chunks === null) continue
+      if (slot.chunks === null) {
+        if (slot.written !== undefined) for (const fn of slot.written) fn()
+        continue
+      }
       if (!corked) {
         this.socket.cork()
         corked = true
       }
-      for (const c of slot.chunks) this.socket.write(c)
+      const chunks = slot.chunks
+      const last = chunks.length - 1
+      for (let i = 0; i < last; i++) this.socket.write(chunks[i]!)
+      if (slot.written === undefined) this.socket.write(chunks[last]!)
+      else this.socket.write(chunks[last]!, afterWrite(slot.written))
     }
     if (corked) this.socket.uncork()
     this.updateFlow()
@@ -384,5 +396,12 @@ export class Connection {
       this.draining = null
       done()
     }
+  }
+}
+
+// Only a write that succeeded is known to be done with its bytes.
+function afterWrite(fns: Array<() => void>): (err?: Error | null) => void {
+  return (err) => {
+    if (err == null) for (const fn of fns) fn()
   }
 }

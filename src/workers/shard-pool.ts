@@ -8,7 +8,8 @@
 // scheduling cannot reorder anything (its default requeues a task it could not place
 // at the tail, which once stored pipelined produce requests out of order).
 // Produced bytes are packed into a single transferred ArrayBuffer per task (one copy out
-// of the socket buffers), and fetched bytes come back packed the same way.
+// of the socket buffers). A Fetch request's reads come back in one transferred buffer per
+// request, which returns to the shard with a later task once the response is written.
 
 import { availableParallelism } from 'node:os'
 import { Piscina } from 'piscina'
@@ -23,6 +24,12 @@ const workerFile = new URL(import.meta.url.endsWith('.ts') ? './shard-worker.ts'
 export interface OpOutcome<R = AnyShardResult> {
   result: R
   records: Buffer | null // read results only
+  /**
+   * Grouped reads: hands the buffer holding `records` (shared by the group's reads) back
+   * to the shard. Call it once nothing uses those bytes any more (the response holding
+   * them has been written); never calling it is safe, the buffer is then collected.
+   */
+  release: (() => void) | null
 }
 
 type QueuedOp = { op: ShardOp; resolve: (o: OpOutcome) => void; reject: (e: unknown) => void }
@@ -44,6 +51,11 @@ export interface ShardObserver {
 const SPARE_BUFFERS = 4
 const MIN_BUFFER_BYTES = 256 * 1024
 const MAX_SPARE_BYTES = 16 * 1024 * 1024
+// Fetch buffers released by written responses wait here for the shard's next task; the
+// shard keeps up to 32 MiB of buffers of at most 16 MiB (shard-worker.ts), so more would
+// only be dropped there.
+const RETURNED_READ_BYTES = 32 << 20
+const MAX_RETURNED_READ_BUFFER = 16 << 20
 
 class Shard {
   readonly id: number
@@ -59,6 +71,8 @@ class Shard {
   /** Operations in the running task. */
   runningOps = 0
   tasksSent = 0
+  /** Fetch buffers whose responses were written, to go back with the next task. */
+  readReturned: ArrayBuffer[] = []
   constructor(init: ShardInit) {
     this.id = init.shardId
     this.pool = new Piscina({
@@ -168,9 +182,15 @@ export class ShardPool {
     shard.pendingLength = 0
 
     const task: ShardTask = { ops, data, now: this.clock.now() }
+    const transferList: ArrayBuffer[] = data === null ? [] : [data]
+    if (shard.readReturned.length > 0) {
+      task.readBuffers = shard.readReturned
+      shard.readReturned = []
+      transferList.push(...task.readBuffers)
+    }
     shard.tasksSent++
     const sent = performance.now()
-    const run = data === null ? shard.pool.run(task) : shard.pool.run(task, { transferList: [data] })
+    const run = transferList.length === 0 ? shard.pool.run(task) : shard.pool.run(task, { transferList })
     run.then(
       (res: ShardTaskResult) => {
         this.memory.release(dataBytes)
@@ -182,14 +202,18 @@ export class ShardPool {
         this.finished(shard)
         if (res.spent != null) keepBuffer(shard, res.spent)
         const out = res.data === null ? null : Buffer.from(res.data)
+        const owned = res.owned === undefined ? null : res.owned.map((b) => Buffer.from(b))
+        const releases = res.recyclable === undefined ? null : new Map(res.recyclable.map((i) => [i, releaseOnce(shard, res.owned![i]!)]))
         for (let i = 0; i < queued.length; i++) {
           const result = res.results[i]!
           let records: Buffer | null = null
+          let release: (() => void) | null = null
           if (queued[i]!.op.op === 'read' && result.ok && 'recordsLength' in result && result.recordsLength > 0) {
-            const from = result.recordsBuffer === undefined ? out : Buffer.from(res.owned![result.recordsBuffer]!)
+            const from = result.recordsBuffer === undefined ? out : owned![result.recordsBuffer]
             records = from!.subarray(result.recordsOffset, result.recordsOffset + result.recordsLength)
+            if (result.recordsBuffer !== undefined) release = releases?.get(result.recordsBuffer) ?? null
           }
-          queued[i]!.resolve({ result, records })
+          queued[i]!.resolve({ result, records, release })
         }
       },
       (err: unknown) => {
@@ -209,6 +233,18 @@ export class ShardPool {
 
   async close(): Promise<void> {
     await Promise.all(this.shards.map((s) => s.pool.destroy()))
+  }
+}
+
+function releaseOnce(shard: Shard, buf: ArrayBuffer): () => void {
+  let done = false
+  return () => {
+    if (done) return
+    done = true
+    if (buf.byteLength > MAX_RETURNED_READ_BUFFER) return
+    let bytes = buf.byteLength
+    for (const b of shard.readReturned) bytes += b.byteLength
+    if (bytes <= RETURNED_READ_BYTES) shard.readReturned.push(buf)
   }
 }
 

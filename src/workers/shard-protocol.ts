@@ -33,8 +33,14 @@ export type ShardOp =
   | (PartitionOp & { op: 'configure'; config: LogConfig })
   /** `coordinator`: written by a coordinator (its transactional offset commits carry no sequence). */
   | (PartitionOp & { op: 'append'; offset: number; length: number; coordinator?: boolean })
-  /** `committed`: read_committed, bounded by the last stable offset and told the aborted transactions. */
-  | (PartitionOp & { op: 'read'; fetchOffset: number; maxBytes: number; committed?: boolean })
+  /**
+   * `committed`: read_committed, bounded by the last stable offset and told the aborted transactions.
+   * `group`: the reads of one Fetch request share its response budget (`responseMaxBytes`)
+   * in the order they come, as Kafka's readFromLog: each gets at most what is left, and
+   * only the first that returns anything may exceed it (one whole batch). They are placed
+   * back to back in one buffer from the fetch pool (`ShardTask.readBuffers`).
+   */
+  | (PartitionOp & { op: 'read'; fetchOffset: number; maxBytes: number; committed?: boolean; group?: number; responseMaxBytes?: number })
   | (PartitionOp & { op: 'listOffsets'; timestamp: number; committed?: boolean })
   /** ListOffsets v0: segment start offsets before a time (Kafka's legacyFetchOffsetsBefore). */
   | (PartitionOp & { op: 'legacyOffsets'; timestamp: number; maxNumOffsets: number })
@@ -63,6 +69,8 @@ export interface ShardTask {
   ops: ShardOp[]
   data: ArrayBuffer | null
   now: number
+  /** Fetch buffers whose responses have been written, back for the shard to read into again. */
+  readBuffers?: ArrayBuffer[]
 }
 
 export interface Failed {
@@ -176,8 +184,10 @@ export interface ShardTaskResult {
   data: ArrayBuffer | null
   /** The task's `data` buffer, handed back so the main thread can reuse it (fresh memory costs page faults and GC). */
   spent?: ArrayBuffer | null
-  /** Large reads, each in the buffer storage read it into, transferred without a copy. */
+  /** Large reads, each in the buffer storage read it into, transferred without a copy; and grouped reads' buffers. */
   owned?: ArrayBuffer[]
+  /** Indexes into `owned` of fetch-pool buffers: to be handed back once their response is written. */
+  recyclable?: number[]
   /** How long each fdatasync this task ran took, in ms (absent when it ran none). */
   flushMs?: number[]
 }

@@ -9,7 +9,7 @@ import { isMarkedAsUntransferable, workerData } from 'node:worker_threads'
 import { join } from 'node:path'
 import { Piscina } from 'piscina'
 import { NodeFileIO, MemoryFileIO, type FileIO } from '../../storage/file-io.ts'
-import { PartitionLog, StorageError } from '../../storage/partition-log.ts'
+import { PartitionLog, StorageError, type ReadSink } from '../../storage/partition-log.ts'
 import { validateBatchHeader, validateProducedRecords, validateRecordsBody, type ValidationResult } from '../../storage/log-validator.ts'
 import { CompressionError, decompressAsync } from '../../protocol/records/compression.ts'
 import { BATCH_HEADER_SIZE, BATCH_LENGTH_OFFSET, COMPRESSION_CODEC_MASK, Compression, LOG_OVERHEAD, RECORDS_OFFSET, batchAttributes, batchBaseOffset, batchLastOffsetDelta } from '../../protocol/records/record-batch.ts'
@@ -21,7 +21,7 @@ import { LogCleaner } from '../../storage/log-cleaner.ts'
 // How often an offline partition is reopened to see whether writes succeed again.
 const REVIVE_MS = 100
 import type {
-  AbortedTransaction, AnyShardResult, Bounds, CleanResult, CleanedPartition, RetentionResultMoved, Failed, FlushResult, ExpireProducersResult, HandOffFlushResult, RetentionResult, RecoveryPoint, ShardInit, ShardOp, ShardTask, ShardTaskResult,
+  AbortedTransaction, AnyShardResult, Bounds, ReadResult, CleanResult, CleanedPartition, RetentionResultMoved, Failed, FlushResult, ExpireProducersResult, HandOffFlushResult, RetentionResult, RecoveryPoint, ShardInit, ShardOp, ShardTask, ShardTaskResult,
 } from './shard-protocol.ts'
 
 // A read whose Buffer has an ArrayBuffer of its own can be transferred to the main thread
@@ -29,6 +29,96 @@ import type {
 // marked untransferable, so that mark decides, not the size.
 function ownsItsMemory(b: Buffer): boolean {
   return b.length > 0 && b.byteOffset === 0 && b.buffer instanceof ArrayBuffer && !isMarkedAsUntransferable(b.buffer)
+}
+
+// Fetch buffers: the grouped reads of one Fetch request go into one of these, which is
+// transferred to the main thread and, once the response has been written to the socket,
+// comes back with a later task. Steady fetching then reads into warm memory and hands
+// no fresh ArrayBuffers to the main thread's garbage collector.
+const MIN_READ_BUFFER = 64 << 10
+// A larger buffer (a request with a huge budget) is used once and not kept, and what is
+// kept is bounded: warm memory for a few consumers' responses, not a cache.
+const MAX_KEPT_READ_BUFFER = 16 << 20
+const MAX_KEPT_READ_BYTES = 32 << 20
+
+class ReadBufferPool {
+  private readonly spare: ArrayBuffer[] = []
+
+  /**
+   * The smallest spare of at least `preferred` bytes, else of at least `min`, else a new
+   * one of `min` rounded up: a fresh ArrayBuffer counts in full against the heap's
+   * external memory, so a small answer gets a small one when no spare is left.
+   */
+  take(min: number, preferred: number): ArrayBuffer {
+    const best = this.bestFit(preferred) ?? this.bestFit(min)
+    if (best !== null) {
+      const b = this.spare[best]!
+      this.spare[best] = this.spare[this.spare.length - 1]!
+      this.spare.pop()
+      return b
+    }
+    let size = MIN_READ_BUFFER
+    while (size < min) size *= 2
+    return new ArrayBuffer(size)
+  }
+
+  private bestFit(bytes: number): number | null {
+    let best: number | null = null
+    for (let i = 0; i < this.spare.length; i++) {
+      const size = this.spare[i]!.byteLength
+      if (size >= bytes && (best === null || size < this.spare[best]!.byteLength)) best = i
+    }
+    return best
+  }
+
+  keep(b: ArrayBuffer): void {
+    if (b.byteLength === 0 || b.byteLength > MAX_KEPT_READ_BUFFER) return
+    this.spare.push(b)
+    let bytes = 0
+    for (const s of this.spare) bytes += s.byteLength
+    // Over the bound: the smallest go first, the larger ones fit more responses.
+    while (bytes > MAX_KEPT_READ_BYTES) {
+      let smallest = 0
+      for (let i = 1; i < this.spare.length; i++) if (this.spare[i]!.byteLength < this.spare[smallest]!.byteLength) smallest = i
+      bytes -= this.spare[smallest]!.byteLength
+      this.spare[smallest] = this.spare[this.spare.length - 1]!
+      this.spare.pop()
+    }
+  }
+}
+
+const NO_BUFFER = Buffer.alloc(0)
+
+/** The response buffer of one Fetch request's reads on this shard: taken from the pool at the first byte, grown by copying what it holds. */
+class FetchGroup implements ReadSink {
+  buf: Buffer = NO_BUFFER
+  pos = 0
+  /** Bytes of the request's budget used by its reads so far (here). */
+  used = 0
+  /** Index of `buf` in the task result's `owned`, once a read returned something. */
+  index = -1
+  private readonly pool: ReadBufferPool
+  readonly responseMaxBytes: number
+  private readonly expected: number
+  constructor(pool: ReadBufferPool, responseMaxBytes: number, expected: number) {
+    this.pool = pool
+    this.responseMaxBytes = responseMaxBytes
+    this.expected = expected
+  }
+
+  reserve(bytes: number): Buffer {
+    const need = this.pos + bytes
+    if (need <= this.buf.length) return this.buf
+    // Growing doubles, so a request larger than expected copies what it holds only a few times.
+    const preferred = Math.max(need, this.expected, this.buf.length * 2)
+    const bigger = Buffer.from(this.pool.take(this.buf === NO_BUFFER ? need : preferred, preferred))
+    if (this.buf !== NO_BUFFER) {
+      this.buf.copy(bigger, 0, 0, this.pos)
+      this.pool.keep(this.buf.buffer as ArrayBuffer)
+    }
+    this.buf = bigger
+    return bigger
+  }
 }
 
 /**
@@ -45,6 +135,7 @@ export function createShardRunner(init: ShardInit, io: FileIO = init.dataDir ===
   const lastRevive = new WeakMap<PartitionLog, number>()
   // The shard's log cleaner: its steps run as tasks of this shard, so a clean never overlaps an append to the same log.
   const cleaner = new LogCleaner(init.cleanerDedupeBufferSize === undefined ? {} : { dedupeBufferSize: init.cleanerDedupeBufferSize })
+  const readBuffers = new ReadBufferPool()
 
   // Only 'open' creates a log: every partition is opened when its topic is created or the
   // broker starts, so a missing log on any other op means the topic was deleted meanwhile
@@ -238,12 +329,30 @@ export function createShardRunner(init: ShardInit, io: FileIO = init.dataDir ===
     return ahead === null ? runOps(task, data, null) : ahead.then((bodies) => runOps(task, data, bodies))
   }
 
+  // Each group's expected size: its partitions' limits, capped by its budget.
+  function fetchGroups(task: ShardTask): Map<number, FetchGroup> | null {
+    let expected: Map<number, { bytes: number; budget: number }> | null = null
+    for (const op of task.ops) {
+      if (op.op !== 'read' || op.group === undefined) continue
+      expected ??= new Map()
+      const e = expected.get(op.group)
+      if (e === undefined) expected.set(op.group, { bytes: Math.max(0, op.maxBytes), budget: op.responseMaxBytes ?? 0x7fffffff })
+      else e.bytes += Math.max(0, op.maxBytes)
+    }
+    if (expected === null) return null
+    const groups = new Map<number, FetchGroup>()
+    for (const [id, e] of expected) groups.set(id, new FetchGroup(readBuffers, e.budget, Math.min(e.bytes, e.budget, MAX_KEPT_READ_BUFFER)))
+    return groups
+  }
+
   function runOps(task: ShardTask, data: Buffer | null, bodies: Map<number, Buffer | CompressionError> | null): unknown {
     const results: AnyShardResult[] = new Array(task.ops.length)
     const reads: Buffer[] = []
     const owned: ArrayBuffer[] = []
     let readBytes = 0
     const appended = new Set<PartitionLog>()
+    if (task.readBuffers !== undefined) for (const b of task.readBuffers) readBuffers.keep(b)
+    const groups = fetchGroups(task)
 
     for (let i = 0; i < task.ops.length; i++) {
       const op = task.ops[i]!
@@ -284,6 +393,26 @@ export function createShardRunner(init: ShardInit, io: FileIO = init.dataDir ===
           case 'read': {
             const log = logFor(op)
             const lso = op.committed === true ? log.lastStableOffset : undefined
+            const group = op.group === undefined ? undefined : groups!.get(op.group)!
+            if (group !== undefined) {
+              // Kafka's readFromLog: what is left of the response budget bounds each read,
+              // and only a read before any bytes were returned may exceed it (one batch).
+              const limit = Math.max(0, Math.min(op.maxBytes, group.responseMaxBytes - group.used))
+              const at = group.pos
+              const n = log.readInto(op.fetchOffset, limit, lso === undefined ? { minOneBatch: group.used === 0 } : { minOneBatch: group.used === 0, maxOffset: lso }, group)
+              group.pos += n
+              group.used += n
+              if (n > 0 && group.index < 0) {
+                group.index = owned.length
+                owned.push(NO_BUFFER.buffer as ArrayBuffer)
+              }
+              const read: ReadResult = n > 0
+                ? { ok: true, recordsBuffer: group.index, recordsOffset: at, recordsLength: n, ...bounds(log) }
+                : { ok: true, recordsOffset: 0, recordsLength: 0, ...bounds(log) }
+              if (lso !== undefined) read.abortedTransactions = abortedIn(log, op.fetchOffset, group.buf.subarray(at, at + n))
+              results[i] = read
+              break
+            }
             const r = log.read(op.fetchOffset, op.maxBytes, lso === undefined ? { minOneBatch: true } : { minOneBatch: true, maxOffset: lso })
             const aborted = lso === undefined ? undefined : abortedIn(log, op.fetchOffset, r.records)
             if (ownsItsMemory(r.records)) {
@@ -422,6 +551,18 @@ export function createShardRunner(init: ShardInit, io: FileIO = init.dataDir ===
       }
     }
 
+    let recyclable: number[] | undefined
+    if (groups !== null) {
+      for (const g of groups.values()) {
+        if (g.index >= 0) {
+          owned[g.index] = g.buf.buffer as ArrayBuffer
+          ;(recyclable ??= []).push(g.index)
+        } else if (g.buf !== NO_BUFFER) {
+          readBuffers.keep(g.buf.buffer as ArrayBuffer)
+        }
+      }
+    }
+
     let out: ArrayBuffer | null = null
     if (readBytes > 0) {
       out = new ArrayBuffer(readBytes)
@@ -437,6 +578,7 @@ export function createShardRunner(init: ShardInit, io: FileIO = init.dataDir ===
     const result: ShardTaskResult = { results, data: out }
     if (spent !== null) result.spent = spent
     if (owned.length > 0) result.owned = owned
+    if (recyclable !== undefined) result.recyclable = recyclable
     if (flushMs.length > 0) {
       result.flushMs = flushMs
       flushMs = []
