@@ -248,7 +248,7 @@ if (skip !== null) {
     t.equal(children.length, 1, 'one process in the namespace')
     brokerPid = Number(children[0])
     const cmdline = readFileSync(`/proc/${brokerPid}/cmdline`, 'utf8').split('\0').filter(Boolean)
-    t.same(cmdline, ['node', '/app/bin/samsa.js', 'start'], 'the entrypoint exec\'d node: the broker itself is the process')
+    t.same(cmdline, ['node', '--max-semi-space-size=4', '/app/bin/samsa.js', 'start'], 'the entrypoint exec\'d node (with bin/samsa.js\'s flags): the broker itself is the process')
     const status = readFileSync(`/proc/${brokerPid}/status`, 'utf8')
     t.match(status, /^Uid:\s+1000\s+1000\s+1000\s+1000$/m, 'runs as uid 1000')
     t.match(status, /^Gid:\s+1000\s+1000\s+1000\s+1000$/m, 'runs as gid 1000')
