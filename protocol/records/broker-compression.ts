@@ -21,18 +21,8 @@
 //   at its default level 9; levels asking for LZ4-HC get the fast compressor too.
 // - zstd: one zstd frame at compression.zstd.level; node:zlib writes the content size.
 
-import { createRequire } from 'node:module'
 import { Compression } from './record-batch.ts'
-
-// Loaded at first use, as in compression.ts: every shard imports this module (for topics
-// with a compression.type to convert to), few ever compress.
-const require = createRequire(import.meta.url)
-interface BlockCodec { compressSync(data: Buffer): Buffer }
-let lz4Module: BlockCodec | undefined
-let snappyModule: BlockCodec | undefined
-const lz4 = (): BlockCodec => (lz4Module ??= require('lz4-napi') as BlockCodec)
-const snappy = (): BlockCodec => (snappyModule ??= require('snappy') as BlockCodec)
-const zlib = (): typeof import('node:zlib') => process.getBuiltinModule('node:zlib')
+import { lz4, snappy, zlib } from './codec-modules.ts'
 
 /** The KIP-390 levels, with Kafka's defaults (gzip -1, lz4 9, zstd 3). */
 export interface CompressionLevels {

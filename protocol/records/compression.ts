@@ -5,28 +5,8 @@
 // node-gyp build that npm runs under the machine's Node, which Node 24 then cannot load.
 // Codec failures throw CompressionError; callers decide what error code that is.
 
-import { createRequire } from 'node:module'
 import { Compression } from './record-batch.ts'
-
-// Loaded at first use, node:zlib included: most brokers never see a compressed batch, and
-// loading the two native add-ons and zlib cost every start (main thread and each shard)
-// ~20 ms.
-const require = createRequire(import.meta.url)
-const zlib = (): typeof import('node:zlib') => process.getBuiltinModule('node:zlib')
-interface Lz4 {
-  decompressFrameSync(data: Buffer): Buffer
-  decompressFrame(data: Buffer): Promise<Buffer>
-  compressFrameSync(data: Buffer): Buffer
-}
-interface Snappy {
-  uncompressSync(data: Buffer, options?: { asBuffer?: boolean }): Buffer | string
-  uncompress(data: Buffer, options?: { asBuffer?: boolean }): Promise<Buffer | string>
-  compressSync(data: Buffer): Buffer
-}
-let lz4Module: Lz4 | undefined
-let snappyModule: Snappy | undefined
-const lz4 = (): Lz4 => (lz4Module ??= require('lz4-napi') as Lz4)
-const snappy = (): Snappy => (snappyModule ??= require('snappy') as Snappy)
+import { lz4, snappy, zlib } from './codec-modules.ts'
 
 export class CompressionError extends Error {}
 
