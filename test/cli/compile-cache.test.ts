@@ -1,32 +1,19 @@
 // The CLI turns on Node's module compile cache (src/cli/compile-cache.ts): under
 // os.tmpdir() by default, and a place it cannot use never stops the broker.
 
-import { spawn } from 'node:child_process'
 import { existsSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
+import { startThenStop, type CliRun } from '../helpers/cli-process.ts'
 
 const root = join(import.meta.dirname, '..', '..')
 
 /** Starts `samsa start --memory`, waits for its ready line, stops it with SIGTERM. */
-async function startAndStop(t: Test, env: Record<string, string>): Promise<{ code: number | null; out: string; err: string }> {
+async function startAndStop(t: Test, env: Record<string, string>): Promise<CliRun> {
   const childEnv: Record<string, string | undefined> = { ...process.env, ...env }
   // `npm test` points NODE_COMPILE_CACHE at node_modules/.cache: these runs decide themselves.
   if (env.NODE_COMPILE_CACHE === undefined) delete childEnv.NODE_COMPILE_CACHE
-  const child = spawn(process.execPath, ['src/cli/main.ts', 'start', '--memory', '--port', '0', '--http-port=-1', '--log-level', 'silent'], { cwd: root, env: childEnv })
-  let out = ''
-  let err = ''
-  child.stdout.on('data', (d: Buffer) => { out += d })
-  child.stderr.on('data', (d: Buffer) => { err += d })
-  let running = true
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => { running = false; resolve(code) }))
-  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000)
-  t.teardown(() => { clearTimeout(timer); if (running) child.kill('SIGKILL') })
-  while (running && !out.includes('ready in')) await new Promise((r) => setTimeout(r, 20))
-  if (running) child.kill('SIGTERM')
-  const code = await exited
-  clearTimeout(timer)
-  return { code, out, err }
+  return startThenStop(t, process.execPath, ['src/cli/main.ts', 'start', '--memory', '--port', '0', '--http-port=-1', '--log-level', 'silent'], { cwd: root, env: childEnv })
 }
 
 function cacheEntries(dir: string): string[] {

@@ -1,7 +1,8 @@
-import { spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { symlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
+import { startThenStop } from '../helpers/cli-process.ts'
 import { packageVersion } from '../../src/cli/version.ts'
 
 const root = join(import.meta.dirname, '..', '..')
@@ -35,15 +36,9 @@ t.test('bin/samsa.js through a symlink, as npm installs it', async (t) => {
 t.test('bin/samsa.js run as a program: its first line starts Node with the broker\'s flags', async (t) => {
   // Executed directly (not as `node bin/samsa.js`), so the kernel reads the shebang, as
   // for the `samsa` command npm installs; `node` is looked up on PATH.
-  const child = spawn(join(root, 'bin', 'samsa.js'), ['start', '--memory', '--host', '127.0.0.1', '--port', '0', '--http-port=-1', '--log-level', 'warn'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
-  let out = ''
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()))
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()))
-  for (let i = 0; i < 300 && !out.includes('ready in'); i++) await new Promise((r) => setTimeout(r, 50))
-  t.match(out, /\(node v\S+ --max-semi-space-size=4\)/, 'the banner names the flag')
-  child.kill('SIGTERM')
-  t.equal(await exited, 0, 'stops cleanly on SIGTERM')
+  const { out, err, code } = await startThenStop(t, join(root, 'bin', 'samsa.js'), ['start', '--memory', '--host', '127.0.0.1', '--port', '0', '--http-port=-1', '--log-level', 'warn'], { cwd: root })
+  t.match(out + err, /\(node v\S+ --max-semi-space-size=4\)/, 'the banner names the flag')
+  t.equal(code, 0, 'stops cleanly on SIGTERM')
 })
 
 t.test('bad configuration exits 2 with one line on stderr', async (t) => {
@@ -55,25 +50,13 @@ t.test('bad configuration exits 2 with one line on stderr', async (t) => {
 
 // End to end with the real broker: start, wait for "ready", SIGTERM, exit 0.
 t.test('real broker: start and SIGTERM', async (t) => {
-  const child = spawn(process.execPath, ['src/cli/main.ts', 'start', '--memory', '--port', '0', '--http-port', '0', '--log-level', 'silent'], { cwd: root })
-  let out = ''
-  let err = ''
-  child.stdout.on('data', (d: Buffer) => { out += d })
-  child.stderr.on('data', (d: Buffer) => { err += d })
-  let running = true
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => { running = false; resolve(code) }))
-  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000)
-  while (running && !out.includes('ready in')) await new Promise((r) => setTimeout(r, 20))
-  const ready = out.includes('ready in')
+  const { ready, code, out, err } = await startThenStop(t, process.execPath, ['src/cli/main.ts', 'start', '--memory', '--port', '0', '--http-port', '0', '--log-level', 'silent'], { cwd: root, timeoutMs: 20_000 })
   if (!ready) {
-    clearTimeout(timer)
     t.fail(`broker did not start: ${err}`)
     return
   }
   t.match(out, /^listening on 127\.0\.0\.1:\d+ \(advertised as 127\.0\.0\.1:\d+\)$/m)
   t.match(out, /^data in memory \(not persisted\)$/m)
-  child.kill('SIGTERM')
-  t.equal(await exited, 0, err)
-  clearTimeout(timer)
+  t.equal(code, 0, err)
   t.match(out, /shutting down…\nstopped\n$/)
 })
